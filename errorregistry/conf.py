@@ -1,0 +1,98 @@
+"""The ``ERROR_REGISTRY`` settings dict, read lazily and reset on ``setting_changed``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+SETTING_NAME = "ERROR_REGISTRY"
+
+DEFAULTS: dict[str, Any] = {
+    # Envelope: a preset name ("error", "detail", "status", "problem") or a dotted path to a formatter.
+    "ENVELOPE": "error",
+    # "snake" (request_id) or "camel" (requestId) keys in the envelope.
+    "KEY_STYLE": "snake",
+    # Optional members added to every envelope: any of "action", "retryable", "retry_after", "docs_url".
+    "OPTIONAL_MEMBERS": [],
+    # Dotted path to the project's list of code declarations (errorregistry.catalog.Declaration).
+    "CATALOG": None,
+    # Exception class (dotted path) -> registry code; merged over the built-in table.
+    "EXCEPTION_CODES": {},
+    # Paths whose non-DRF failures are rendered as envelopes too.
+    "API_PREFIXES": ["/api/"],
+    # Seconds between two checks of the shared registry version.
+    "RELOAD_INTERVAL": 1.0,
+    "CACHE_ALIAS": "default",
+    # Request IDs.
+    "REQUEST_ID_HEADER": "X-Request-Id",
+    "TRUST_INBOUND_REQUEST_ID": False,
+    "INBOUND_REQUEST_ID_MAX_LENGTH": 128,
+    "INBOUND_REQUEST_ID_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._:\-]*",
+    # Audit.
+    "AUDIT": True,
+    "AUDIT_DATABASE": None,
+    "AUDIT_CONTEXT": None,
+    "AUDIT_CLIENT_IP": True,
+    "REDACT_KEYS": [],
+    "REDACTION_MARKER": "[redacted]",
+    "PURGE_OLDER_THAN": "30d",
+    "PURGE_BATCH_SIZE": 5000,
+    # Catalog endpoint.
+    "CATALOG_MAX_AGE": 60,
+}
+
+IMPORT_STRINGS = {"AUDIT_CONTEXT"}
+
+
+class ErrorRegistrySettings:
+    """Attribute access to ``settings.ERROR_REGISTRY`` merged over ``DEFAULTS``.
+
+    Unknown keys fail loudly: a typo in a setting name should never be a
+    silent no-op.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self._user: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        if self._user is None:
+            user = getattr(settings, SETTING_NAME, {}) or {}
+            unknown = sorted(set(user) - set(DEFAULTS))
+            if unknown:
+                raise ImproperlyConfigured(
+                    f"Unknown {SETTING_NAME} setting(s): {', '.join(unknown)}. "
+                    f"Valid keys: {', '.join(sorted(DEFAULTS))}."
+                )
+            self._user = dict(user)
+        return self._user
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Invalid {SETTING_NAME} setting: {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value)
+        self._cache[name] = value
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+        self._user = None
+
+
+registry_settings = ErrorRegistrySettings()
+
+
+@receiver(setting_changed)
+def _reload_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        registry_settings.reload()

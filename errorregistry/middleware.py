@@ -1,0 +1,113 @@
+"""RequestIdMiddleware: request IDs, envelopes for non-DRF failures under the API prefixes, and the audit write.
+
+Place it near the top of ``MIDDLEWARE``: it runs after the response is built,
+outside the view's ``ATOMIC_REQUESTS`` transaction, so the audit row survives
+the request's rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.http import HttpRequest, HttpResponse
+
+from errorregistry import audit
+from errorregistry.conf import registry_settings
+from errorregistry.rendering import ErrorResponse, render_error
+from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
+from errorregistry.resolution import ResolvedError, code_for_status, resolve_exception
+
+
+class RequestIdMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if self.async_mode:
+            return self.__acall__(request)
+        token = current_request_id.set(self.assign_request_id(request))
+        try:
+            response = self.get_response(request)
+            response = self.finish(request, response)
+            self.audit(request)
+            return response
+        finally:
+            current_request_id.reset(token)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        token = current_request_id.set(self.assign_request_id(request))
+        try:
+            response = await self.get_response(request)
+            response = self.finish(request, response)
+            if getattr(request, "errorregistry_outcome", None) is not None:
+                await sync_to_async(self.audit, thread_sensitive=True)(request)
+            return response
+        finally:
+            current_request_id.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        # Remember what a non-DRF view raised; Django still logs and signals it as usual.
+        if is_api_path(request.path):
+            request.errorregistry_exception = exception
+        return None
+
+    @staticmethod
+    def assign_request_id(request: HttpRequest) -> str:
+        header = "HTTP_" + registry_settings.REQUEST_ID_HEADER.upper().replace("-", "_")
+        inbound = clean_inbound_request_id(request.META.get(header))
+        if inbound and registry_settings.TRUST_INBOUND_REQUEST_ID:
+            request_id = inbound
+        else:
+            request_id = new_request_id()
+            request.client_request_id = inbound or ""
+        request.request_id = request_id
+        return request_id
+
+    def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if needs_envelope(request, response):
+            exception = getattr(request, "errorregistry_exception", None)
+            if exception is not None:
+                resolved = resolve_exception(exception)
+            else:
+                resolved = ResolvedError(code=code_for_status(response.status_code))
+            allow = response.get("Allow")
+            response = render_error(request, resolved)
+            if allow:
+                response["Allow"] = allow
+        response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+        return response
+
+    @staticmethod
+    def audit(request: HttpRequest) -> None:
+        outcome = getattr(request, "errorregistry_outcome", None)
+        if outcome is not None:
+            audit.record(request, outcome)
+
+
+def is_api_path(path: str) -> bool:
+    return any(path.startswith(prefix) for prefix in registry_settings.API_PREFIXES)
+
+
+def needs_envelope(request: HttpRequest, response: HttpResponse) -> bool:
+    """A failure under an API prefix that no envelope answered yet.
+
+    Django's own error pages (404, CSRF 403, 400, 500) are HTML; a view that
+    deliberately returns a JSON error body is left alone.
+    """
+    if response.status_code < 400 or isinstance(response, ErrorResponse):
+        return False
+    if getattr(request, "errorregistry_outcome", None) is not None:
+        return False
+    if not is_api_path(request.path):
+        return False
+    if getattr(request, "errorregistry_exception", None) is not None:
+        return True
+    content_type = response.get("Content-Type", "")
+    return "json" not in content_type

@@ -1,0 +1,152 @@
+"""The registry of error codes, their translations, and the audit trail of emitted errors."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CODE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+
+code_validator = RegexValidator(
+    CODE_PATTERN,
+    _("Use only letters, digits, '_', '.' and '-'."),
+    code="invalid_code",
+)
+
+
+class Category(models.TextChoices):
+    AUTH = "auth", _("Authentication")
+    PERMISSION = "permission", _("Permission")
+    VALIDATION = "validation", _("Validation")
+    NOT_FOUND = "not_found", _("Not found")
+    CONFLICT = "conflict", _("Conflict")
+    RATE_LIMIT = "rate_limit", _("Rate limit")
+    BILLING = "billing", _("Billing")
+    SERVER = "server", _("Server")
+    OTHER = "other", _("Other")
+
+
+class AuditPolicy(models.TextChoices):
+    ALWAYS = "always", _("Always")
+    NEVER = "never", _("Never")
+    SAMPLED = "sampled", _("Sampled")
+
+
+class ErrorCode(models.Model):
+    """One public error code: a contract with API clients, edited by product people."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True, validators=[code_validator])
+    http_status = models.PositiveSmallIntegerField(
+        _("HTTP status"), validators=[MinValueValidator(400), MaxValueValidator(599)]
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    message = models.TextField(
+        _("message"), help_text=_("Default-language text. May contain {name} placeholders filled from details.")
+    )
+    action = models.TextField(_("action"), blank=True, help_text=_("What the client should do."))
+    retryable = models.BooleanField(_("retryable"), default=False)
+    retry_after = models.PositiveIntegerField(
+        _("retry after (seconds)"), null=True, blank=True, help_text=_("Default Retry-After header value.")
+    )
+    docs_url = models.URLField(_("docs URL"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    audit_policy = models.CharField(
+        _("audit policy"), max_length=10, choices=AuditPolicy.choices, default=AuditPolicy.ALWAYS
+    )
+    audit_sample_rate = models.FloatField(
+        _("audit sample rate"),
+        default=1.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Share of events recorded when the policy is 'sampled' (0 to 1)."),
+    )
+    # Fingerprint of the declaration as the last sync wrote it: a row whose
+    # content no longer matches was edited by an admin and is left alone.
+    synced_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("error code")
+        verbose_name_plural = _("error codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Languages a translation may use, read from settings at call time (never baked into migrations)."""
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
+
+
+class ErrorCodeTranslation(models.Model):
+    error_code = models.ForeignKey(ErrorCode, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=15)
+    message = models.TextField(_("message"), blank=True)
+    action = models.TextField(_("action"), blank=True)
+
+    class Meta:
+        ordering = ["language"]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(fields=["error_code", "language"], name="errorregistry_unique_translation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.error_code_id}:{self.language}"
+
+    def clean(self) -> None:
+        self.language = (self.language or "").lower()
+        if self.language not in dict(language_choices()):
+            raise ValidationError({"language": _("Choose one of the languages in settings.LANGUAGES.")})
+
+
+class ErrorEvent(models.Model):
+    """One error response, as the client saw it. Written once, never edited."""
+
+    request_id = models.CharField(_("request ID"), max_length=64)
+    client_request_id = models.CharField(_("client request ID"), max_length=128, blank=True)
+    code = models.CharField(_("code"), max_length=64)
+    unknown_code = models.BooleanField(_("unknown code"), default=False)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"))
+    message = models.TextField(_("message"), blank=True)
+    language = models.CharField(_("language"), max_length=15, blank=True)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=512, blank=True)
+    query_string = models.CharField(_("query string"), max_length=1024, blank=True)
+    view_name = models.CharField(_("view"), max_length=200, blank=True)
+    user_id = models.CharField(_("user ID"), max_length=64, blank=True)
+    user_name = models.CharField(_("user"), max_length=150, blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    exception_class = models.CharField(_("exception"), max_length=200, blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("error event")
+        verbose_name_plural = _("error events")
+        indexes = [
+            models.Index(fields=["request_id"], name="errorregistry_event_reqid"),
+            models.Index(fields=["client_request_id"], name="errorregistry_event_clientid"),
+            models.Index(fields=["code", "created_at"], name="errorregistry_event_code_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.code} {self.http_status}"
+
+
+class SupportConsole(ErrorEvent):
+    """Proxy that gives the support view its own row on the admin index."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("support: look up a request ID")
+        verbose_name_plural = _("support: look up a request ID")

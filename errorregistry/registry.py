@@ -1,0 +1,240 @@
+"""The read side of the registry: every active code and its texts, held in process memory.
+
+A version stamp in Django's cache framework is bumped by every write; each
+process re-checks it at most once per ``RELOAD_INTERVAL`` and reloads the
+whole registry (two queries) only when it changed. Looking a code up is then a
+dict access: no database, no cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.db import DatabaseError
+from django.dispatch import receiver
+
+from errorregistry.catalog import Declaration, declared_codes
+from errorregistry.conf import registry_settings
+
+logger = logging.getLogger("errorregistry")
+
+VERSION_CACHE_KEY = "errorregistry:registry-version"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An immutable snapshot of one code, safe to share between threads."""
+
+    code: str
+    http_status: int
+    category: str
+    message: str
+    action: str = ""
+    retryable: bool = False
+    retry_after: int | None = None
+    docs_url: str = ""
+    audit_policy: str = "always"
+    audit_sample_rate: float = 1.0
+    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    is_active: bool = True
+    from_database: bool = False
+
+    @classmethod
+    def from_declaration(cls, declaration: Declaration) -> Entry:
+        return cls(
+            code=declaration.code,
+            http_status=declaration.http_status,
+            category=declaration.category,
+            message=declaration.message,
+            action=declaration.action,
+            retryable=declaration.retryable,
+            retry_after=declaration.retry_after,
+            docs_url=declaration.docs_url,
+            translations=dict(declaration.translations),
+        )
+
+    def texts(self, language: str | None) -> tuple[str, str, str]:
+        """(message, action, language used for the message) with independent fallbacks.
+
+        ``fr-ca`` -> ``fr`` -> ``LANGUAGE_CODE`` -> the code's default text.
+        """
+        message = action = None
+        message_language = None
+        for candidate in language_chain(language):
+            translated = self.translations.get(candidate)
+            if not translated:
+                continue
+            if message is None and translated[0]:
+                message, message_language = translated[0], candidate
+            if action is None and translated[1]:
+                action = translated[1]
+            if message is not None and action is not None:
+                break
+        default_language = settings.LANGUAGE_CODE.lower()
+        return (
+            message if message is not None else self.message,
+            action if action is not None else self.action,
+            message_language or default_language,
+        )
+
+
+def language_chain(language: str | None) -> list[str]:
+    chain: list[str] = []
+    if language:
+        language = language.lower().replace("_", "-")
+        chain.append(language)
+        base = language.split("-")[0]
+        if base != language:
+            chain.append(base)
+    default = settings.LANGUAGE_CODE.lower()
+    for candidate in (default, default.split("-")[0]):
+        if candidate not in chain:
+            chain.append(candidate)
+    return chain
+
+
+class Registry:
+    """Process-wide cache of the registry, refreshed from a shared version stamp."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, Entry] | None = None
+        self._declared: dict[str, Entry] | None = None
+        self._version: str | None = None
+        self._checked_at = float("-inf")
+
+    # -- public API -----------------------------------------------------
+
+    def get(self, code: str) -> Entry | None:
+        """The entry for ``code`` (database first, then declarations), or None."""
+        entries = self._current()
+        entry = entries.get(code)
+        if entry is None:
+            entry = self.declared().get(code)
+        return entry
+
+    def all(self) -> dict[str, Entry]:
+        """Every active code: declarations overlaid by the database."""
+        merged = dict(self.declared())
+        merged.update(self._current())
+        return {code: entry for code, entry in merged.items() if entry.is_active}
+
+    @property
+    def version(self) -> str:
+        self._current()
+        return self._version or "local"
+
+    def declared(self) -> dict[str, Entry]:
+        if self._declared is None:
+            self._declared = {code: Entry.from_declaration(d) for code, d in declared_codes().items()}
+        return self._declared
+
+    def invalidate(self) -> None:
+        """Forget everything; the next lookup reloads (used by this process after a write)."""
+        with self._lock:
+            self._entries = None
+            self._declared = None
+            self._version = None
+            self._checked_at = float("-inf")
+
+    # -- internals ------------------------------------------------------
+
+    def _current(self) -> dict[str, Entry]:
+        now = time.monotonic()
+        entries = self._entries
+        if entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
+            return entries
+        with self._lock:
+            if self._entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
+                return self._entries
+            try:
+                shared_version = read_shared_version()
+            except Exception:  # noqa: BLE001 - a cache outage must never fail an error response
+                logger.warning("errorregistry: cannot read the registry version from the cache", exc_info=True)
+                shared_version = self._version if self._entries is not None else None
+            if self._entries is None or shared_version != self._version:
+                loaded = load_entries()
+                if loaded is not None:
+                    self._entries = loaded
+                    self._version = shared_version
+                elif self._entries is None:
+                    self._entries = {}
+            self._checked_at = now
+            return self._entries
+
+
+def load_entries() -> dict[str, Entry] | None:
+    """Read every code and its translations: two queries. None if the table is unreachable."""
+    from errorregistry.models import ErrorCode, ErrorCodeTranslation
+
+    try:
+        codes = list(ErrorCode.objects.all())
+        translations: dict[int, dict[str, tuple[str, str]]] = {}
+        for translation in ErrorCodeTranslation.objects.only(
+            "error_code_id", "language", "message", "action"
+        ):
+            translations.setdefault(translation.error_code_id, {})[translation.language.lower()] = (
+                translation.message,
+                translation.action,
+            )
+    except DatabaseError:
+        logger.warning("errorregistry: registry table unreachable; answering from declared codes", exc_info=True)
+        return None
+    return {
+        row.code: Entry(
+            code=row.code,
+            http_status=row.http_status,
+            category=row.category,
+            message=row.message,
+            action=row.action,
+            retryable=row.retryable,
+            retry_after=row.retry_after,
+            docs_url=row.docs_url,
+            audit_policy=row.audit_policy,
+            audit_sample_rate=row.audit_sample_rate,
+            translations=translations.get(row.pk, {}),
+            is_active=row.is_active,
+            from_database=True,
+        )
+        for row in codes
+    }
+
+
+def _cache():
+    return caches[registry_settings.CACHE_ALIAS]
+
+
+def read_shared_version() -> str:
+    """The shared version stamp, created when the cache has none. Raises if the cache is down."""
+    cache = _cache()
+    version = cache.get(VERSION_CACHE_KEY)
+    if version is None:
+        cache.add(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_CACHE_KEY)
+    return version
+
+
+def publish_version() -> None:
+    """Store a new version stamp so that every process reloads at its next check."""
+    try:
+        _cache().set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # noqa: BLE001
+        logger.warning("errorregistry: cannot publish the registry version to the cache", exc_info=True)
+
+
+registry = Registry()
+
+
+@receiver(setting_changed)
+def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("ERROR_REGISTRY", "LANGUAGE_CODE", "CACHES"):
+        registry.invalidate()

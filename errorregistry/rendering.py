@@ -1,0 +1,132 @@
+"""Build the error response: registry entry -> client's language -> formatter -> headers.
+
+The same function answers DRF views (through the exception handler) and
+non-DRF failures under the API prefixes (through the middleware).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from errorregistry.catalog import INTERNAL_ERROR
+from errorregistry.conf import registry_settings
+from errorregistry.formatters import RenderedError, get_formatter
+from errorregistry.registry import Entry, registry
+from errorregistry.request_id import get_request_id
+from errorregistry.resolution import ResolvedError
+from errorregistry.templating import fill_placeholders
+
+logger = logging.getLogger("errorregistry")
+
+_warned_unknown_codes: set[str] = set()
+
+
+class ErrorResponse(HttpResponse):
+    """A JSON error response that also keeps its body as ``.data``, like DRF's Response."""
+
+    def __init__(self, data: dict[str, Any], *, status: int, content_type: str) -> None:
+        super().__init__(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False),
+            status=status,
+            content_type=f"{content_type}; charset=utf-8" if "charset" not in content_type else content_type,
+        )
+        self.data = data
+
+
+@dataclass
+class ErrorOutcome:
+    """What the client received, kept on the request for the audit written after the response."""
+
+    request_id: str
+    code: str
+    status: int
+    message: str
+    language: str
+    unknown_code: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+    exception_class: str = ""
+    traceback: str = ""
+    entry: Entry | None = None
+
+
+def client_language(request: HttpRequest) -> str:
+    """The language chosen by LocaleMiddleware if it ran, else the Accept-Language header."""
+    language = getattr(request, "LANGUAGE_CODE", None)
+    if language:
+        return language
+    return translation.get_language_from_request(request) or ""
+
+
+def lookup_entry(code: str) -> tuple[Entry, bool]:
+    """The registry entry for ``code``; an unknown code borrows the internal error's texts."""
+    entry = registry.get(code)
+    if entry is not None:
+        return entry, False
+    if code not in _warned_unknown_codes:
+        _warned_unknown_codes.add(code)
+        logger.warning("errorregistry: code %r was raised but is not in the registry; add it in the admin", code)
+    fallback = registry.get(INTERNAL_ERROR)
+    assert fallback is not None  # built-in, always declared
+    return fallback, True
+
+
+def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse:
+    entry, unknown = lookup_entry(resolved.code)
+    status = entry.http_status
+    language = client_language(request)
+    message, action, message_language = entry.texts(language)
+    details = resolved.details
+    if details:
+        message = fill_placeholders(message, details)
+        action = fill_placeholders(action, details)
+    retry_after = resolved.retry_after if resolved.retry_after is not None else entry.retry_after
+
+    request_id = get_request_id(request)
+    rendered = RenderedError(
+        code=resolved.code,
+        status=status,
+        message=message,
+        request_id=request_id,
+        action=action,
+        retryable=entry.retryable,
+        retry_after=retry_after,
+        docs_url=entry.docs_url,
+        details=details,
+        errors=resolved.errors,
+        instance=request.path,
+        language=message_language,
+    )
+    formatter = get_formatter()
+    response = ErrorResponse(formatter.format(rendered), status=status, content_type=formatter.content_type)
+    response[registry_settings.REQUEST_ID_HEADER] = request_id
+    response["Content-Language"] = message_language
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    for name, value in resolved.headers.items():
+        response[name] = value
+
+    outcome = ErrorOutcome(
+        request_id=request_id,
+        code=resolved.code,
+        status=status,
+        message=message,
+        language=message_language,
+        unknown_code=unknown,
+        details=dict(details, errors=resolved.errors) if resolved.errors else dict(details),
+        entry=entry,
+    )
+    exc = resolved.exception
+    if exc is not None:
+        outcome.exception_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        if status >= 500:
+            outcome.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    request.errorregistry_outcome = outcome
+    return response

@@ -1,0 +1,86 @@
+"""Request IDs: minted as time-sortable ULIDs, validated when they come from outside."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from contextvars import ContextVar
+from functools import lru_cache
+
+from errorregistry.conf import registry_settings
+
+PREFIX = "req_"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MINTED_PATTERN = re.compile(r"^req_[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+
+current_request_id: ContextVar[str | None] = ContextVar("errorregistry_request_id", default=None)
+
+_lock = threading.Lock()
+_last_ms = -1
+_last_random = 0
+
+
+def new_request_id() -> str:
+    """``req_`` + a 26-character ULID, monotonic within this process.
+
+    Within one millisecond the random part is incremented instead of redrawn,
+    so IDs minted by one process sort in creation order.
+    """
+    global _last_ms, _last_random
+    with _lock:
+        now_ms = time.time_ns() // 1_000_000
+        if now_ms <= _last_ms:
+            now_ms = _last_ms
+            randomness = _last_random + 1
+            if randomness >= 1 << 80:  # overflow: borrow the next millisecond
+                now_ms += 1
+                randomness = int.from_bytes(os.urandom(10), "big") >> 1
+        else:
+            # Leave headroom so increments within the millisecond cannot overflow.
+            randomness = int.from_bytes(os.urandom(10), "big") >> 1
+        _last_ms, _last_random = now_ms, randomness
+    value = (now_ms << 80) | randomness
+    chars = []
+    for _ in range(26):
+        chars.append(CROCKFORD[value & 31])
+        value >>= 5
+    return PREFIX + "".join(reversed(chars))
+
+
+def is_minted_request_id(value: str) -> bool:
+    """True for an ID this app mints (``req_`` + a valid ULID)."""
+    return bool(MINTED_PATTERN.match(value))
+
+
+@lru_cache(maxsize=8)
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def clean_inbound_request_id(value: str | None) -> str | None:
+    """A client-sent ID if it is a short ASCII token, else None (never trusted blindly)."""
+    if not value:
+        return None
+    if len(value) > registry_settings.INBOUND_REQUEST_ID_MAX_LENGTH or not value.isascii():
+        return None
+    if not _compile(registry_settings.INBOUND_REQUEST_ID_PATTERN).fullmatch(value):
+        return None
+    return value
+
+
+def normalize_lookup(value: str) -> str:
+    """Forgive what a human pastes around an ID: spaces, quotes, a trailing period."""
+    value = value.strip().strip("\"'`“”‘’<>").strip()
+    value = value.rstrip(".,;").strip()
+    return value.strip("\"'`“”‘’").strip()
+
+
+def get_request_id(request) -> str:
+    """The request's ID, minted here if RequestIdMiddleware did not run."""
+    request_id = getattr(request, "request_id", None)
+    if not request_id:
+        request_id = new_request_id()
+        request.request_id = request_id
+    return request_id

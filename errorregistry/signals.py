@@ -1,0 +1,27 @@
+"""Keep every process's in-memory registry in step with database writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from errorregistry.models import ErrorCode, ErrorCodeTranslation
+from errorregistry.registry import publish_version, registry
+
+
+@receiver(post_save, sender=ErrorCode)
+@receiver(post_delete, sender=ErrorCode)
+@receiver(post_save, sender=ErrorCodeTranslation)
+@receiver(post_delete, sender=ErrorCodeTranslation)
+def registry_changed(sender: type, using: str = "default", **kwargs: Any) -> None:
+    """This process sees the edit at once; others after the commit, at their next version check."""
+    registry.invalidate()
+    transaction.on_commit(_publish, using=using, robust=True)
+
+
+def _publish() -> None:
+    publish_version()
+    registry.invalidate()

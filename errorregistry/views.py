@@ -1,0 +1,74 @@
+"""Public, read-only views of the registry: the JSON catalog of codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.cache import patch_cache_control
+from django.utils.http import quote_etag
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from errorregistry.conf import registry_settings
+from errorregistry.exceptions import ApiError
+from errorregistry.registry import Entry, registry
+from errorregistry.rendering import client_language
+
+
+def catalog_item(entry: Entry, language: str) -> dict[str, Any]:
+    message, action, _ = entry.texts(language)
+    return {
+        "code": entry.code,
+        "http_status": entry.http_status,
+        "category": entry.category,
+        "retryable": entry.retryable,
+        "retry_after": entry.retry_after,
+        "message": message,
+        "action": action,
+        "docs_url": entry.docs_url,
+    }
+
+
+class CatalogMixin:
+    """No authentication, no session: the catalog costs zero queries once the registry is warm."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def language(self, request: Request) -> str:
+        requested = request.query_params.get("lang", "")[:15]
+        return requested or client_language(request._request)
+
+    def cached_response(self, request: Request, data: Any, language: str, suffix: str) -> Response:
+        etag = quote_etag(f"{registry.version}-{language}-{suffix}")
+        if_none_match = request.headers.get("If-None-Match", "")
+        if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
+            response = Response(status=304)
+        else:
+            response = Response(data)
+        response["ETag"] = etag
+        response["Vary"] = "Accept-Language"
+        response["Content-Language"] = language or "en"
+        patch_cache_control(response, public=True, max_age=registry_settings.CATALOG_MAX_AGE)
+        return response
+
+
+class CatalogView(CatalogMixin, APIView):
+    """Every active code, sorted by code, in the client's language."""
+
+    def get(self, request: Request) -> Response:
+        language = self.language(request)
+        items = [catalog_item(entry, language) for _, entry in sorted(registry.all().items())]
+        return self.cached_response(request, items, language, "all")
+
+
+class CatalogDetailView(CatalogMixin, APIView):
+    def get(self, request: Request, code: str) -> Response:
+        entry = registry.get(code)
+        if entry is None:
+            raise ApiError("not_found", details={"code": code[:64]})
+        language = self.language(request)
+        return self.cached_response(request, catalog_item(entry, language), language, code)

@@ -1,0 +1,92 @@
+"""A small API that can fail in every way the registry knows."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, permissions, throttling
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from errorregistry import ApiError
+from errorregistry.decorators import raises
+from errorregistry.registry import registry
+from project.demo.serializers import OrderSerializer
+
+
+class DemoThrottle(throttling.SimpleRateThrottle):
+    scope = "demo"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class OrderView(APIView):
+    """POST an order; invalid input fails with every field error at once."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request):
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response({"ok": True, "order": serializer.validated_data["email"]}, status=201)
+
+
+class AccountView(APIView):
+    """Requires authentication."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request):
+        return Response({"username": request.user.get_username()})
+
+
+class ThrottledView(APIView):
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [DemoThrottle]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class ExportView(APIView):
+    """A charged operation: fails with a business code and details."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @raises("insufficient_credits", "insufficient_scope")
+    def post(self, request):
+        scope = request.headers.get("X-Token-Scope", "read")
+        if scope != "read_write":
+            raise exceptions.PermissionDenied(code="insufficient_scope")
+        raise ApiError("insufficient_credits", details={"balance": 3, "required": 10})
+
+
+@api_view(["GET"])
+def raise_code(request, code: str):
+    """Raise any registry code: ``/api/demo/errors/<code>/``."""
+    if registry.get(code) is None:
+        raise exceptions.NotFound()
+    raise ApiError(code)
+
+
+@api_view(["GET"])
+def crash(request):
+    raise RuntimeError("database password=hunter2 leaked in an exception message")
+
+
+@api_view(["GET"])
+def health(request):
+    return Response({"ok": True})
+
+
+def plain_django_view(request, kind: str):
+    """A non-DRF view under /api/: its failures get the envelope too."""
+    if kind == "missing":
+        raise Http404("no such thing")
+    if kind == "forbidden":
+        raise DjangoPermissionDenied()
+    if kind == "crash":
+        raise ValueError("plain view crashed with secret=s3cr3t")
+    return JsonResponse({"ok": True})

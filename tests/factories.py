@@ -1,0 +1,61 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent
+from errorregistry.request_id import new_request_id
+
+
+class ErrorCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ErrorCode
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"test_code_{n}")
+    http_status = 400
+    category = "other"
+    message = factory.LazyAttribute(lambda o: f"Message for {o.code}.")
+    action = "Do something else."
+
+
+class TranslationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ErrorCodeTranslation
+
+    error_code = factory.SubFactory(ErrorCodeFactory)
+    language = "fr"
+    message = "Message en français."
+    action = "Faites autre chose."
+
+
+class ErrorEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ErrorEvent
+
+    request_id = factory.LazyFunction(new_request_id)
+    code = "validation_error"
+    http_status = 400
+    message = "One or more fields failed validation."
+    language = "en"
+    method = "POST"
+    path = "/api/demo/orders/"
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        for codename in extracted or ():
+            app_label, name = codename.split(".")
+            self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+        if create:
+            self.save()
