@@ -34,10 +34,7 @@ class RequestIdMiddleware:
             return self.__acall__(request)
         token = current_request_id.set(self.assign_request_id(request))
         try:
-            response = self.get_response(request)
-            response = self.finish(request, response)
-            self.audit(request)
-            return response
+            return self.complete(request, self.get_response(request))
         finally:
             current_request_id.reset(token)
 
@@ -45,12 +42,19 @@ class RequestIdMiddleware:
         token = current_request_id.set(self.assign_request_id(request))
         try:
             response = await self.get_response(request)
-            response = self.finish(request, response)
-            if getattr(request, "errorregistry_outcome", None) is not None:
-                await sync_to_async(self.audit, thread_sensitive=True)(request)
-            return response
+            if response.status_code < 400:
+                response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                return response
+            # Rendering may reload the registry and auditing writes: both touch the database.
+            return await sync_to_async(self.complete, thread_sensitive=True)(request, response)
         finally:
             current_request_id.reset(token)
+
+    def complete(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Envelope a bare failure if needed, stamp the request ID, then write the audit row."""
+        response = self.finish(request, response)
+        self.audit(request)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # Remember what a non-DRF view raised; Django still logs and signals it as usual.

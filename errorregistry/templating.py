@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# Only a bare identifier between single braces; anything else stays literal.
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Only a bare identifier between single braces (not doubled); anything else stays literal.
+PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 
 
 def fill_placeholders(text: str, values: Mapping[str, Any] | None) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, permissions, throttling
@@ -13,6 +16,8 @@ from errorregistry import ApiError
 from errorregistry.decorators import raises
 from errorregistry.registry import registry
 from project.demo.serializers import OrderSerializer
+
+logger = logging.getLogger("project.demo")
 
 
 class DemoThrottle(throttling.SimpleRateThrottle):
@@ -63,6 +68,16 @@ class ExportView(APIView):
         raise ApiError("insufficient_credits", details={"balance": 3, "required": 10})
 
 
+class TeamView(APIView):
+    """Creates a team, then charges for it: a failed charge must roll the team back (ATOMIC_REQUESTS)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request):
+        Group.objects.create(name=str(request.data.get("name", "team"))[:150])
+        raise ApiError("insufficient_credits", details={"balance": 0, "required": 5})
+
+
 @api_view(["GET"])
 def raise_code(request, code: str):
     """Raise any registry code: ``/api/demo/errors/<code>/``."""
@@ -79,6 +94,18 @@ def crash(request):
 @api_view(["GET"])
 def health(request):
     return Response({"ok": True})
+
+
+async def async_django_view(request, kind: str):
+    """An async view: request IDs and envelopes work the same."""
+    if kind == "missing":
+        raise Http404("no such thing")
+    if kind == "crash":
+        raise ValueError("async view crashed")
+    if kind == "log":
+        logger.info("async view handled a request")
+        raise Http404("logged")
+    return JsonResponse({"ok": True})
 
 
 def plain_django_view(request, kind: str):

@@ -1,0 +1,162 @@
+"""RequestIdMiddleware: IDs on every response, and envelopes for non-DRF failures under the API prefixes."""
+
+import logging
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, override_settings
+
+from errorregistry.log import RequestIdFilter
+from errorregistry.request_id import is_minted_request_id
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_minted_request_id(api_client):
+    ok = api_client.get("/api/demo/health/")
+    failed = api_client.get("/api/demo/account/")
+    assert is_minted_request_id(ok["X-Request-Id"])
+    assert failed.json()["error"]["request_id"] == failed["X-Request-Id"]
+    assert ok["X-Request-Id"] != failed["X-Request-Id"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path, code, status",
+    [
+        ("/api/no-such-endpoint/", "not_found", 404),
+        ("/api/demo/plain/missing/", "not_found", 404),
+        ("/api/demo/plain/forbidden/", "permission_denied", 403),
+        ("/api/demo/plain/crash/", "internal_error", 500),
+    ],
+)
+def test_non_drf_failures_under_the_prefix_get_the_envelope(api_client, path, code, status):
+    response = api_client.get(path)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["error"]["code"] == code
+    assert "secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_csrf_failure_under_the_prefix_gets_the_envelope():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/demo/plain/ok/", {"a": "b"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.django_db
+def test_body_over_the_size_limit_under_the_prefix_gets_the_envelope(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = api_client.post("/api/demo/orders/", "x" * 1000, content_type="application/json")
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] in {"request_too_large", "invalid_request"}
+    assert response.status_code in {413, 400}
+
+
+@pytest.mark.django_db
+def test_paths_outside_the_prefix_keep_django_html_pages(api_client):
+    response = api_client.get("/not-api/nothing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert response["X-Request-Id"].startswith("req_")
+
+
+@pytest.mark.django_db
+@override_settings(ERROR_REGISTRY={"API_PREFIXES": ["/v2/"]})
+def test_api_prefixes_setting_moves_the_envelope(api_client):
+    assert api_client.get("/v2/missing/").json()["error"]["code"] == "not_found"
+    assert api_client.get("/api/missing/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_method_not_allowed_keeps_the_allow_header(api_client):
+    response = api_client.delete("/api/demo/orders/")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in response["Allow"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "inbound",
+    ["bad\r\nX-Injected: 1", "has spaces", "ünïcödé", "x" * 10_000, "", "-leading-dash"],
+    ids=["crlf", "spaces", "unicode", "10kb", "empty", "leading-dash"],
+)
+def test_hostile_inbound_request_ids_are_replaced(api_client, inbound):
+    from errorregistry.models import ErrorEvent
+
+    response = api_client.get("/api/demo/account/", HTTP_X_REQUEST_ID=inbound)
+    assert is_minted_request_id(response["X-Request-Id"])
+    event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
+    assert event.client_request_id == ""
+
+
+@pytest.mark.django_db
+def test_valid_inbound_id_is_kept_as_the_client_correlation_id(api_client):
+    from errorregistry.models import ErrorEvent
+
+    response = api_client.get("/api/demo/account/", HTTP_X_REQUEST_ID="gw-1234.abc")
+    assert response["X-Request-Id"] != "gw-1234.abc"
+    assert ErrorEvent.objects.get(request_id=response["X-Request-Id"]).client_request_id == "gw-1234.abc"
+
+
+@pytest.mark.django_db
+@override_settings(ERROR_REGISTRY={"TRUST_INBOUND_REQUEST_ID": True, "REQUEST_ID_HEADER": "X-Correlation-Id"})
+def test_trusted_inbound_id_is_adopted_from_the_configured_header(api_client):
+    response = api_client.get("/api/demo/account/", HTTP_X_CORRELATION_ID="gw-1234")
+    assert response["X-Correlation-Id"] == "gw-1234"
+    assert response.json()["error"]["request_id"] == "gw-1234"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_client_gets_the_envelope_and_audit():
+    from errorregistry.models import ErrorEvent
+
+    client = AsyncClient(raise_request_exception=False)
+    drf = async_to_sync(client.get)("/api/demo/account/")
+    async_view = async_to_sync(client.get)("/api/demo/async/missing/")
+    crashed = async_to_sync(client.get)("/api/demo/async/crash/")
+    assert drf.status_code == 401
+    assert drf.json()["error"]["request_id"] == drf["X-Request-Id"]
+    assert (async_view.status_code, async_view.json()["error"]["code"]) == (404, "not_found")
+    assert (crashed.status_code, crashed.json()["error"]["code"]) == (500, "internal_error")
+    for response in (drf, async_view, crashed):
+        assert ErrorEvent.objects.filter(request_id=response["X-Request-Id"]).exists()
+
+
+class CapturingHandler(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.addFilter(RequestIdFilter())
+        self.request_ids = []
+
+    def emit(self, record):
+        self.request_ids.append(record.request_id)
+
+
+@pytest.mark.django_db
+def test_async_view_logs_carry_the_request_id():
+    handler = CapturingHandler()
+    logger = logging.getLogger("project.demo")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        response = async_to_sync(AsyncClient(raise_request_exception=False).get)("/api/demo/async/log/")
+    finally:
+        logger.removeHandler(handler)
+    assert handler.request_ids == [response["X-Request-Id"]]
+
+
+def test_logging_filter_stamps_the_current_request_id():
+    from errorregistry.request_id import current_request_id
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "msg", None, None)
+    token = current_request_id.set("req_TEST")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        current_request_id.reset(token)
+    assert record.request_id == "req_TEST"
