@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,7 @@ class ErrorCodeAdmin(admin.ModelAdmin):
     search_fields = ["code", "message", "action"]
     search_help_text = _("Search by code, message or action.")
     inlines = [TranslationInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["code", "http_status", "category", "is_active"]}),
         (_("Client-facing text"), {"fields": ["message", "action", "docs_url"]}),
