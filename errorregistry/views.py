@@ -1,11 +1,13 @@
-"""Public, read-only views of the registry: the JSON catalog of codes."""
+"""Public, read-only views of the registry: the JSON catalog of codes and the HTML error reference."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.cache import patch_cache_control
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
+from django.views import View
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 
 from errorregistry.conf import registry_settings
 from errorregistry.exceptions import ApiError
+from errorregistry.reference import build_reference, render_html, resolve_language
 from errorregistry.registry import Entry, registry
 from errorregistry.rendering import client_language
 
@@ -72,3 +75,22 @@ class CatalogDetailView(CatalogMixin, APIView):
             raise ApiError("not_found", details={"code": code[:64]})
         language = self.language(request)
         return self.cached_response(request, catalog_item(entry, language), language, code)
+
+
+class ReferenceView(View):
+    """The error reference as a plain HTML page, in ``?lang=`` or the Accept-Language language.
+
+    A plain Django view, not DRF: it is a page for people, and it stays out of the OpenAPI schema.
+    """
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        language = resolve_language(request.GET.get("lang", "")[:15] or client_language(request))
+        response = HttpResponse(render_html(build_reference(language)), content_type="text/html; charset=utf-8")
+        response["Content-Language"] = language
+        # Inline CSS only: no script, no external asset may run or load on this page.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+        patch_vary_headers(response, ["Accept-Language"])
+        patch_cache_control(response, public=True, max_age=registry_settings.CATALOG_MAX_AGE)
+        return response
