@@ -39,3 +39,15 @@ def synced(db):
 
     sync()
     registry.invalidate()
+
+
+@pytest.fixture
+def atomic_requests():
+    """ATOMIC_REQUESTS on the default connection for one test (restored afterwards)."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    previous = settings_dict.get("ATOMIC_REQUESTS", False)
+    settings_dict["ATOMIC_REQUESTS"] = True
+    yield
+    settings_dict["ATOMIC_REQUESTS"] = previous

@@ -254,10 +254,8 @@ def test_www_authenticate_is_kept_as_drf_sets_it():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_handler_honours_set_rollback_under_atomic_requests(settings):
+def test_handler_honours_set_rollback_under_atomic_requests(atomic_requests):
     from django.db import connection
-
-    settings.DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
     class Writer(APIView):
         authentication_classes = []
