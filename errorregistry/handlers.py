@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.views import set_rollback
 
 from errorregistry.rendering import render_error
-from errorregistry.resolution import is_client_facing_exception, resolve_exception
+from errorregistry.resolution import convert_exception, resolve_exception
 
 logger = logging.getLogger("errorregistry")
 
@@ -23,10 +23,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     that still reaches the logs and ``got_request_exception`` receivers.
     """
     request = django_request(context)
+    exc = convert_exception(exc)
     resolved = resolve_exception(exc)
     response = render_error(request, resolved)
     set_rollback()
-    if not is_client_facing_exception(exc):
+    if response.status_code >= 500:
         report_exception(request, exc)
     return response
 

@@ -311,3 +311,18 @@ def test_unknown_code_gets_a_valid_envelope_and_one_warning(caplog):
     assert first.json()["error"]["code"] == "never_declared"
     assert second.json()["error"]["message"] == "An unexpected error occurred."
     assert caplog.text.count("'never_declared' was raised but is not in the registry") == 1
+
+
+@pytest.mark.django_db
+def test_client_errors_do_not_fire_got_request_exception():
+    from django.core.signals import got_request_exception
+
+    seen = []
+    receiver = lambda sender, request, **kwargs: seen.append(request.path)  # noqa: E731
+    got_request_exception.connect(receiver)
+    try:
+        for exc in (DjangoValidationError("bad"), exceptions.NotFound(), ApiError("conflict")):
+            call(exc)
+    finally:
+        got_request_exception.disconnect(receiver)
+    assert seen == []
