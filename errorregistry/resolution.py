@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.core import exceptions as django_exceptions
-from django.http import Http404
 from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.serializers import as_serializer_error
@@ -91,6 +90,25 @@ def code_for_status(status: int) -> str:
     return INTERNAL_ERROR if status >= 500 else "invalid_request"
 
 
+def convert_exception(exc: BaseException) -> BaseException:
+    """The client's fault in disguise: JSON nested past the recursion limit fails DRF's parser
+    with a ``RecursionError`` rather than a ``ParseError``; it is a malformed body, not a crash."""
+    if isinstance(exc, RecursionError) and _raised_by_parser(exc):
+        converted = drf_exceptions.ParseError("The request body is nested too deeply.")
+        converted.__cause__ = exc
+        return converted
+    return exc
+
+
+def _raised_by_parser(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("rest_framework.parsers"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def resolve_exception(exc: BaseException) -> ResolvedError:
     if isinstance(exc, ApiError):
         return ResolvedError(code=exc.code, details=exc.details, retry_after=exc.retry_after, exception=exc)
@@ -122,7 +140,3 @@ def _table_code(exc: BaseException) -> str:
             return code
     return INTERNAL_ERROR
 
-
-def is_client_facing_exception(exc: BaseException) -> bool:
-    """Exceptions that describe the client's request (no traceback needed, not a server fault)."""
-    return isinstance(exc, (ApiError, drf_exceptions.APIException, Http404, django_exceptions.PermissionDenied))
