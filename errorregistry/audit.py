@@ -20,7 +20,7 @@ from django.utils.functional import empty
 from errorregistry.conf import registry_settings
 from errorregistry.models import AuditPolicy, ErrorEvent
 from errorregistry.redaction import redact, redact_query_string
-from errorregistry.rendering import ErrorOutcome
+from errorregistry.rendering import ErrorOutcome, well_formed
 
 logger = logging.getLogger("errorregistry")
 audit_logger = logging.getLogger("errorregistry.audit")
@@ -44,9 +44,9 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent:
     user_id, user_name = user_of(request)
     match = getattr(request, "resolver_match", None)
     meta = request.META
-    return ErrorEvent(
+    event = ErrorEvent(
         request_id=outcome.request_id,
-        client_request_id=getattr(request, "client_request_id", "") or "",
+        client_request_id=(getattr(request, "client_request_id", "") or "")[:128],
         code=outcome.code[:64],
         unknown_code=outcome.unknown_code,
         http_status=outcome.status,
@@ -66,6 +66,23 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent:
         traceback=outcome.traceback if outcome.status >= 500 else "",
         created_at=timezone.now(),
     )
+    for f in ErrorEvent._meta.concrete_fields:
+        value = getattr(event, f.attname)
+        if isinstance(value, (str, dict, list)):
+            setattr(event, f.attname, storable(value))
+    return event
+
+
+def storable(value: Any) -> Any:
+    """A copy of ``value`` whose strings any database accepts: clients can put NUL bytes and lone
+    surrogates in paths, headers and JSON, which PostgreSQL text and jsonb (and SQLite) refuse."""
+    if isinstance(value, str):
+        return well_formed(value).replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(item) for item in value]
+    return value
 
 
 def record(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent | None:

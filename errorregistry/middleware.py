@@ -14,9 +14,13 @@ from django.http import HttpRequest, HttpResponse
 
 from errorregistry import audit
 from errorregistry.conf import registry_settings
+from errorregistry.models import ErrorEvent
 from errorregistry.rendering import ErrorResponse, render_error
 from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
 from errorregistry.resolution import ResolvedError, code_for_status, resolve_exception
+
+
+ADOPTABLE_ID_LENGTH = ErrorEvent._meta.get_field("request_id").max_length
 
 
 class RequestIdMiddleware:
@@ -66,7 +70,8 @@ class RequestIdMiddleware:
     def assign_request_id(request: HttpRequest) -> str:
         header = "HTTP_" + registry_settings.REQUEST_ID_HEADER.upper().replace("-", "_")
         inbound = clean_inbound_request_id(request.META.get(header))
-        if inbound and registry_settings.TRUST_INBOUND_REQUEST_ID:
+        # An adopted ID must fit the audit table's request_id column, or the event would be lost.
+        if inbound and registry_settings.TRUST_INBOUND_REQUEST_ID and len(inbound) <= ADOPTABLE_ID_LENGTH:
             request_id = inbound
         else:
             request_id = new_request_id()

@@ -34,11 +34,21 @@ class ErrorResponse(HttpResponse):
 
     def __init__(self, data: dict[str, Any], *, status: int, content_type: str) -> None:
         super().__init__(
-            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False),
+            well_formed(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)),
             status=status,
             content_type=f"{content_type}; charset=utf-8" if "charset" not in content_type else content_type,
         )
         self.data = data
+
+
+def well_formed(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"`` in a client's JSON, echoed by a validation
+    message) replaced by U+FFFD, so that it can be encoded as UTF-8 and stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 @dataclass
