@@ -51,7 +51,7 @@ def new_request_id() -> str:
 
 def is_minted_request_id(value: str) -> bool:
     """True for an ID this app mints (``req_`` + a valid ULID)."""
-    return bool(MINTED_PATTERN.match(value))
+    return bool(MINTED_PATTERN.fullmatch(value))  # fullmatch: "$" alone would accept a trailing newline
 
 
 @lru_cache(maxsize=8)
