@@ -561,3 +561,14 @@ def test_error_event_changelist_never_counts_the_whole_table(support_client):
     assert counts
     assert all("LIMIT" in sql for sql in counts)
     assert not any("DISTINCT" in q["sql"].upper() for q in ctx.captured_queries)
+
+
+def test_error_event_changelist_offers_no_facet_counts(support_client):
+    ErrorEventFactory()
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = support_client.get(reverse("admin:errorregistry_errorevent_changelist") + "?_facets=True")
+
+    assert response.status_code == 200
+    assert b"Show counts" not in response.content
+    assert len([q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]) == 1
