@@ -1,6 +1,7 @@
 """The support console inside the admin: permissions, lookup, event page, list, chart, escaping."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -33,8 +34,6 @@ def event_url(event: ErrorEvent) -> str:
 
 
 def events_url(**params: str) -> str:
-    from urllib.parse import urlencode
-
     return reverse("admin:errorregistry_support_events") + ("?" + urlencode(params) if params else "")
 
 
