@@ -82,9 +82,13 @@ class ErrorRegistrySettings:
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_string(value)
         self._cache[name] = value
+        # Later reads find the instance attribute and skip __getattr__: settings are read on every request.
+        setattr(self, name, value)
         return value
 
     def reload(self) -> None:
+        for name in self._cache:
+            self.__dict__.pop(name, None)
         self._cache.clear()
         self._user = None
 

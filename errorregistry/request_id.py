@@ -15,6 +15,10 @@ PREFIX = "req_"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MINTED_PATTERN = re.compile(r"^req_[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
+# 26 base-32 digits encoded two at a time (10 bits per lookup), most significant first.
+_CROCKFORD_PAIRS = [high + low for high in CROCKFORD for low in CROCKFORD]
+_PAIR_SHIFTS = tuple(range(120, -1, -10))
+
 current_request_id: ContextVar[str | None] = ContextVar("errorregistry_request_id", default=None)
 
 _lock = threading.Lock()
@@ -42,11 +46,7 @@ def new_request_id() -> str:
             randomness = int.from_bytes(os.urandom(10), "big") >> 1
         _last_ms, _last_random = now_ms, randomness
     value = (now_ms << 80) | randomness
-    chars = []
-    for _ in range(26):
-        chars.append(CROCKFORD[value & 31])
-        value >>= 5
-    return PREFIX + "".join(reversed(chars))
+    return PREFIX + "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
 def is_minted_request_id(value: str) -> bool:
