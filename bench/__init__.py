@@ -1,0 +1,1 @@
+"""Benchmarks for errorregistry (not part of the test suite; see bench/README.md)."""
