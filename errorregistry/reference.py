@@ -114,6 +114,17 @@ def sentence(template: str, **values: Span | Text) -> Text:
     return tuple(spans)
 
 
+def plain_text(text: Text) -> str:
+    """The text without its markup, for contexts that take a plain string."""
+    parts = []
+    for span in text:
+        if isinstance(span, Link):
+            parts.append(plain_text(span.text))
+        else:
+            parts.append(span if isinstance(span, str) else span.text)
+    return "".join(parts)
+
+
 def joined(spans: Iterable[Span], separator: str = ", ") -> Text:
     result: list[Span] = []
     for index, span in enumerate(spans):
@@ -172,10 +183,13 @@ class _PageBuilder:
         self.language = language
         self.entries = dict(sorted(entries.items()))
         self.formatter = formatter
+        self.example_entry = (
+            self.entries.get(EXAMPLE_CODE) or self.entries.get(INTERNAL_ERROR) or registry.get(INTERNAL_ERROR)
+        )
         self.example = self.envelope_example()
-        self.code_path = _path_of(self.example, "code") or ("code",)
-        self.message_path = _path_of(self.example, "message") or _path_of(self.example, "title") or ("message",)
-        self.request_id_path = _path_of(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
+        self.code_path = member_path(self.example, "code") or ("code",)
+        self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
+        self.request_id_path = member_path(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
 
     def build(self) -> Reference:
         blocks: list[Block] = [
@@ -200,7 +214,7 @@ class _PageBuilder:
 
     def envelope_example(self) -> dict[str, Any]:
         """A validation error as the configured formatter renders it (falls back to any active code)."""
-        entry = self.entries.get(EXAMPLE_CODE) or self.entries.get(INTERNAL_ERROR) or next(iter(self.entries.values()))
+        entry = self.example_entry
         message, action, message_language = entry.texts(self.language)
         errors = example_field_errors() if entry.code == EXAMPLE_CODE else None
         return self.formatter.format(
@@ -222,7 +236,7 @@ class _PageBuilder:
     def envelope_section(self) -> list[Block]:
         blocks: list[Block] = [
             Heading(2, (gettext("Error envelope"),), "envelope"),
-            Paragraph((gettext("Every error response has this shape; here, a validation error:"),)),
+            Paragraph((self.example_intro(),)),
             CodeBlock("json", json.dumps(self.example, indent=2, ensure_ascii=False)),
         ]
         if self.formatter.content_type != "application/json":
@@ -235,53 +249,16 @@ class _PageBuilder:
                 )
             )
         rows = [
-            (((Code(".".join(path)),)), self.describe_member(path[-1], value))
+            ((Code(".".join(path)),), describe_member(self.formatter, path[-1], value))
             for path, value in _members(self.example)
         ]
         blocks.append(Table((gettext("Field"), gettext("Meaning")), tuple(rows)))
         return blocks
 
-    def describe_member(self, key: str, value: Any) -> Text:
-        name = {self.formatter.key(n): n for n in _MEMBER_NAMES}.get(key, key)
-        header = Code(registry_settings.REQUEST_ID_HEADER)
-        if isinstance(value, dict) and name != "details":
-            return (gettext("The error object."),)
-        if name == "code":
-            return (gettext("Stable, machine-readable error code. Branch on this value."),)
-        if name in ("message", "title") or (name == "detail" and isinstance(value, str)):
-            return (gettext("Human-readable description in the client's language. It may change: do not parse it."),)
-        if name == "request_id":
-            return sentence(
-                gettext("Unique ID of this request, also sent in the %(header)s header. Include it when contacting support."),
-                header=header,
-            )
-        if name == "details" and isinstance(value, dict) and "errors" in value:
-            return sentence(
-                gettext("Extra facts about this error. For a validation error, %(errors)s lists each invalid field "
-                        "with its dot path, a code and a message."),
-                errors=Code(f"{key}.errors"),
-            )
-        if name == "details":
-            return (gettext("Extra facts about this error, such as the values that caused it."),)
-        if name == "errors":
-            return (gettext("One entry per invalid field: its dot path, a code and a message."),)
-        if name == "action":
-            return (gettext("What to do about it."),)
-        if name == "retryable":
-            return (gettext("Whether the same request may succeed if sent again later."),)
-        if name == "retry_after":
-            return sentence(gettext("Seconds to wait before retrying, as in the %(header)s header."), header=Code("Retry-After"))
-        if name == "docs_url" or name == "type":
-            return (gettext("Link to the documentation of this code."),)
-        if name == "status" and isinstance(value, int):
-            return (gettext("The HTTP status code, repeated in the body."),)
-        if name == "status":
-            return sentence(gettext("Always %(value)s on failure."), value=Code(json.dumps(value)))
-        if name == "data":
-            return sentence(gettext("Always %(value)s on failure."), value=Code("null"))
-        if name == "instance":
-            return (gettext("The path of the request that failed."),)
-        return ("",)
+    def example_intro(self) -> str:
+        if self.example_entry.code == EXAMPLE_CODE:
+            return gettext("Every error response has this shape; here, a validation error:")
+        return gettext("Every error response has this shape:")
 
     # -- statuses ---------------------------------------------------------------
 
@@ -358,6 +335,50 @@ _MEMBER_NAMES = (
 )
 
 
+def describe_member(formatter: BaseFormatter, key: str, value: Any) -> Text:
+    """What one envelope member means, for the field table here and the OpenAPI schema."""
+    name = {formatter.key(n): n for n in _MEMBER_NAMES}.get(key, key)
+    header = Code(registry_settings.REQUEST_ID_HEADER)
+    if isinstance(value, dict) and name != "details":
+        return (gettext("The error object."),)
+    if name == "code":
+        return (gettext("Stable, machine-readable error code. Branch on this value."),)
+    if name in ("message", "title") or (name == "detail" and isinstance(value, str)):
+        return (gettext("Human-readable description in the client's language. It may change: do not parse it."),)
+    if name == "request_id":
+        return sentence(
+            gettext("Unique ID of this request, also sent in the %(header)s header. Include it when contacting support."),
+            header=header,
+        )
+    if name == "details" and isinstance(value, dict) and "errors" in value:
+        return sentence(
+            gettext("Extra facts about this error. For a validation error, %(errors)s lists each invalid field "
+                    "with its dot path, a code and a message."),
+            errors=Code(f"{key}.errors"),
+        )
+    if name == "details":
+        return (gettext("Extra facts about this error, such as the values that caused it."),)
+    if name == "errors":
+        return (gettext("One entry per invalid field: its dot path, a code and a message."),)
+    if name == "action":
+        return (gettext("What to do about it."),)
+    if name == "retryable":
+        return (gettext("Whether the same request may succeed if sent again later."),)
+    if name == "retry_after":
+        return sentence(gettext("Seconds to wait before retrying, as in the %(header)s header."), header=Code("Retry-After"))
+    if name == "docs_url" or name == "type":
+        return (gettext("Link to the documentation of this code."),)
+    if name == "status" and isinstance(value, int):
+        return (gettext("The HTTP status code, repeated in the body."),)
+    if name == "status":
+        return sentence(gettext("Always %(value)s on failure."), value=Code(json.dumps(value)))
+    if name == "data":
+        return sentence(gettext("Always %(value)s on failure."), value=Code("null"))
+    if name == "instance":
+        return (gettext("The path of the request that failed."),)
+    return ("",)
+
+
 def example_field_errors() -> list[dict[str, Any]]:
     """The field errors DRF itself produces for an invalid e-mail address, in the active language."""
     from rest_framework import serializers
@@ -381,7 +402,8 @@ def _members(example: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[t
     return members
 
 
-def _path_of(example: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
+def member_path(example: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
+    """Where ``key`` sits in an envelope, e.g. ``("error", "code")``; None if absent."""
     for path, value in _members(example):
         if path[-1] == key and not isinstance(value, dict):
             return path
