@@ -9,6 +9,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from errorregistry.models import ErrorCode
+from errorregistry.registry import registry
 
 
 def demo_schema() -> dict:
@@ -97,8 +98,6 @@ def test_every_operation_documents_500_and_its_request_id_header(schema):
 @pytest.mark.django_db
 def test_a_status_moved_in_the_admin_moves_the_code_in_the_schema(synced):
     ErrorCode.objects.filter(code="insufficient_credits").update(http_status=403)
-    from errorregistry.registry import registry
-
     registry.invalidate()
     schema = demo_schema()
     assert "402" not in schema["paths"]["/api/demo/exports/"]["post"]["responses"]

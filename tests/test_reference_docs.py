@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from errorregistry.formatters import RenderedError, get_formatter
-from errorregistry.reference import EXAMPLE_REQUEST_ID, build_reference, markdown_escape, render_markdown
+from errorregistry.models import ErrorCode
+from errorregistry.reference import EXAMPLE_REQUEST_ID, build_reference, markdown_escape, render_html, render_markdown
 from errorregistry.registry import registry
 from tests.admin_forms import admin_client, edit_in_admin
 
@@ -131,9 +132,7 @@ def test_problem_preset_names_its_media_type(synced):
 
 
 @pytest.mark.django_db
-def test_admin_entered_markup_is_shown_as_text(synced, django_user_model):
-    from errorregistry.models import ErrorCode
-
+def test_admin_entered_markup_is_shown_as_text(synced):
     row = ErrorCode.objects.get(code="payment_required")
     row.message = "<script>alert('x')</script> | *pay* [now](javascript:alert(1))"
     row.save()
@@ -193,8 +192,6 @@ def test_command_writes_the_requested_file(synced, tmp_path):
 
 
 def render_html_in(language: str) -> str:
-    from errorregistry.reference import render_html
-
     return render_html(build_reference(language))
 
 
