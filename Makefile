@@ -33,7 +33,7 @@ demo: install
 	@echo "    curl -i -X POST -H 'Accept-Language: fr' -H 'X-Token-Scope: read_write' http://$(HOST):$(PORT)/api/demo/exports/"
 	@echo "    curl -i http://$(HOST):$(PORT)/api/demo/no-such-endpoint/"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
