@@ -116,7 +116,12 @@ def test_hostile_inbound_request_id_is_replaced_by_a_minted_one(api_client, inbo
     assert event.client_request_id == ""  # nor kept as the client's correlation ID
 
 
-VALID_INBOUND_IDS = ["abc-123", "gw:7f3a.b_c-d", "0123456789abcdef0123456789abcdef", "1-5759e988-bd862e3fe1be46a994272793"]
+VALID_INBOUND_IDS = [
+    "abc-123",
+    "gw:7f3a.b_c-d",
+    "0123456789abcdef0123456789abcdef",
+    "1-5759e988-bd862e3fe1be46a994272793",
+]
 
 
 @pytest.mark.django_db
