@@ -27,3 +27,7 @@ class OrderSerializer(serializers.Serializer):
         if attrs["email"].endswith("@blocked.example"):
             raise serializers.ValidationError("Orders from this domain are not accepted.")
         return attrs
+
+
+class TeamSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from errorregistry import ApiError
 from errorregistry.decorators import raises
 from errorregistry.registry import registry
-from project.demo.serializers import OrderSerializer
+from project.demo.serializers import OrderSerializer, TeamSerializer
 
 logger = logging.getLogger("project.demo")
 
@@ -74,7 +75,10 @@ class TeamView(APIView):
     permission_classes = [permissions.AllowAny]
 
     def post(self, request):
-        Group.objects.create(name=str(request.data.get("name", "team"))[:150])
+        serializer = TeamSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # A unique suffix: without ATOMIC_REQUESTS the demo keeps the team, and a retry must not collide.
+        Group.objects.create(name=f"{serializer.validated_data['name']} {uuid.uuid4().hex[:8]}")
         raise ApiError("insufficient_credits", details={"balance": 0, "required": 5})
 
 
