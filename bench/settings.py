@@ -8,7 +8,6 @@ variant with ``override_settings``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
@@ -21,7 +20,12 @@ SECRET_KEY = "bench-only"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
 
-HAS_STANDARDIZED_ERRORS = importlib.util.find_spec("drf_standardized_errors") is not None
+try:  # a bench-only dependency (bench/requirements.txt): without it, run.py skips that variant
+    import drf_standardized_errors  # noqa: F401
+
+    HAS_STANDARDIZED_ERRORS = True
+except ImportError:
+    HAS_STANDARDIZED_ERRORS = False
 
 INSTALLED_APPS = [
     "django.contrib.auth",
