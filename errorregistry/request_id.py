@@ -15,15 +15,32 @@ PREFIX = "req_"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MINTED_PATTERN = re.compile(r"^req_[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
-# 26 base-32 digits encoded two at a time (10 bits per lookup), most significant first.
+# Base-32 digits encoded two at a time (10 bits per lookup), most significant first:
+# the first 10 digits hold the millisecond, the last 16 the 80 random bits.
 _CROCKFORD_PAIRS = [high + low for high in CROCKFORD for low in CROCKFORD]
-_PAIR_SHIFTS = tuple(range(120, -1, -10))
+_TIME_SHIFTS = (40, 30, 20, 10, 0)
+_RANDOM_SHIFTS = (70, 60, 50, 40, 30, 20, 10, 0)
+_ENTROPY_CHUNK = 10 * 64  # one getrandom() call per 64 new milliseconds, not one per request
 
 current_request_id: ContextVar[str | None] = ContextVar("errorregistry_request_id", default=None)
 
 _lock = threading.Lock()
 _last_ms = -1
 _last_random = 0
+_prefix_ms = -1
+_prefix = ""
+_entropy = b""
+_entropy_at = 0
+
+
+def _random80() -> int:
+    """79 fresh random bits (the top bit clear: headroom so increments within a millisecond cannot overflow)."""
+    global _entropy, _entropy_at
+    if _entropy_at >= len(_entropy):
+        _entropy, _entropy_at = os.urandom(_ENTROPY_CHUNK), 0
+    chunk = _entropy[_entropy_at : _entropy_at + 10]
+    _entropy_at += 10
+    return int.from_bytes(chunk, "big") >> 1
 
 
 def new_request_id() -> str:
@@ -32,7 +49,7 @@ def new_request_id() -> str:
     Within one millisecond the random part is incremented instead of redrawn,
     so IDs minted by one process sort in creation order.
     """
-    global _last_ms, _last_random
+    global _last_ms, _last_random, _prefix_ms, _prefix
     with _lock:
         now_ms = time.time_ns() // 1_000_000
         if now_ms <= _last_ms:
@@ -40,13 +57,15 @@ def new_request_id() -> str:
             randomness = _last_random + 1
             if randomness >= 1 << 80:  # overflow: borrow the next millisecond
                 now_ms += 1
-                randomness = int.from_bytes(os.urandom(10), "big") >> 1
+                randomness = _random80()
         else:
-            # Leave headroom so increments within the millisecond cannot overflow.
-            randomness = int.from_bytes(os.urandom(10), "big") >> 1
+            randomness = _random80()
         _last_ms, _last_random = now_ms, randomness
-    value = (now_ms << 80) | randomness
-    return PREFIX + "".join([_CROCKFORD_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
+        if now_ms != _prefix_ms:
+            _prefix_ms = now_ms
+            _prefix = PREFIX + "".join([_CROCKFORD_PAIRS[(now_ms >> shift) & 1023] for shift in _TIME_SHIFTS])
+        prefix = _prefix
+    return prefix + "".join([_CROCKFORD_PAIRS[(randomness >> shift) & 1023] for shift in _RANDOM_SHIFTS])
 
 
 def is_minted_request_id(value: str) -> bool:
