@@ -20,6 +20,7 @@ from django.utils.functional import empty
 from errorregistry.conf import registry_settings
 from errorregistry.models import AuditPolicy, ErrorEvent
 from errorregistry.redaction import redact, redact_query_string
+from errorregistry.templating import fill_placeholders
 from errorregistry.rendering import ErrorOutcome, well_formed
 
 logger = logging.getLogger("errorregistry")
@@ -50,7 +51,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent:
         code=outcome.code[:64],
         unknown_code=outcome.unknown_code,
         http_status=outcome.status,
-        message=outcome.message,
+        message=stored_message(outcome),
         language=outcome.language[:15],
         method=(request.method or "")[:10],
         path=request.path[:512],
@@ -83,6 +84,14 @@ def storable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [storable(item) for item in value]
     return value
+
+
+def stored_message(outcome: ErrorOutcome) -> str:
+    """The message as sent, but with placeholders filled from the redacted details: a
+    ``{api_key}`` in admin text must not smuggle a secret past redaction."""
+    if not outcome.details or not outcome.message_template:
+        return outcome.message
+    return fill_placeholders(outcome.message_template, redact(outcome.details))
 
 
 def record(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent | None:

@@ -9,6 +9,7 @@ from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 from rest_framework.views import set_rollback
 
+from errorregistry.exceptions import ApiError
 from errorregistry.rendering import render_error
 from errorregistry.resolution import convert_exception, resolve_exception
 
@@ -27,7 +28,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     resolved = resolve_exception(exc)
     response = render_error(request, resolved)
     set_rollback()
-    if response.status_code >= 500:
+    if response.status_code >= 500 and not isinstance(exc, ApiError):
+        # A crash, not a deliberate ApiError("service_unavailable").
         report_exception(request, exc)
     return response
 

@@ -17,7 +17,7 @@ from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorEvent
 from errorregistry.rendering import ErrorResponse, render_error
 from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
-from errorregistry.resolution import ResolvedError, code_for_status, resolve_exception
+from errorregistry.resolution import resolve_exception, resolve_status
 
 
 ADOPTABLE_ID_LENGTH = ErrorEvent._meta.get_field("request_id").max_length
@@ -62,7 +62,7 @@ class RequestIdMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # Remember what a non-DRF view raised; Django still logs and signals it as usual.
-        if is_api_path(request.path):
+        if is_api_path(request.path_info):
             request.errorregistry_exception = exception
         return None
 
@@ -85,11 +85,8 @@ class RequestIdMiddleware:
             if exception is not None:
                 resolved = resolve_exception(exception)
             else:
-                resolved = ResolvedError(code=code_for_status(response.status_code))
-            allow = response.get("Allow")
-            response = render_error(request, resolved)
-            if allow:
-                response["Allow"] = allow
+                resolved = resolve_status(response.status_code)
+            response = carry_over(response, render_error(request, resolved))
         response[registry_settings.REQUEST_ID_HEADER] = request.request_id
         return response
 
@@ -114,9 +111,25 @@ def needs_envelope(request: HttpRequest, response: HttpResponse) -> bool:
         return False
     if getattr(request, "errorregistry_outcome", None) is not None:
         return False
-    if not is_api_path(request.path):
+    if not is_api_path(request.path_info):
         return False
     if getattr(request, "errorregistry_exception", None) is not None:
         return True
     content_type = response.get("Content-Type", "")
     return "json" not in content_type
+
+
+# Headers that describe the body being replaced; every other header (security headers,
+# Allow, Vary, ...) and every cookie set further down the stack is kept.
+BODY_HEADERS = frozenset({"content-type", "content-length", "content-language"})
+
+
+def carry_over(original: HttpResponse, envelope: ErrorResponse) -> ErrorResponse:
+    """Give the envelope the headers and cookies of the response it replaces."""
+    for name, value in original.items():
+        if name.lower() not in BODY_HEADERS and name not in envelope:
+            envelope[name] = value
+    envelope.cookies.update(original.cookies)
+    # Django already logged the original failure; do not log it twice.
+    envelope._has_been_logged = getattr(original, "_has_been_logged", False)
+    return envelope

@@ -27,6 +27,7 @@ from errorregistry.catalog import INTERNAL_ERROR
 from errorregistry.conf import registry_settings
 from errorregistry.formatters import BaseFormatter, RenderedError, get_formatter
 from errorregistry.models import Category
+from errorregistry.rendering import supported_language
 from errorregistry.registry import Entry, registry
 from errorregistry.validation import field_errors
 
@@ -161,12 +162,7 @@ STATUS_MEANINGS: dict[int, Any] = {
 
 def resolve_language(requested: str | None) -> str:
     """The best of ``settings.LANGUAGES`` for ``requested`` (``fr-ca`` -> ``fr``), else ``LANGUAGE_CODE``."""
-    if requested:
-        try:
-            return translation.get_supported_language_variant(requested.strip().lower()[:15])
-        except LookupError:
-            pass
-    return settings.LANGUAGE_CODE
+    return (requested and supported_language(requested)) or settings.LANGUAGE_CODE
 
 
 def build_reference(language: str | None = None) -> Reference:

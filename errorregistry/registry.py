@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.dispatch import receiver
 
 from errorregistry.catalog import Declaration, declared_codes
@@ -111,6 +111,7 @@ class Registry:
         self._declared: dict[str, Entry] | None = None
         self._version: str | None = None
         self._checked_at = float("-inf")
+        self._uncommitted_alias: str | None = None
 
     # -- public API -----------------------------------------------------
 
@@ -134,9 +135,12 @@ class Registry:
         return self._version or "local"
 
     def declared(self) -> dict[str, Entry]:
-        if self._declared is None:
-            self._declared = {code: Entry.from_declaration(d) for code, d in declared_codes().items()}
-        return self._declared
+        declared = self._declared
+        if declared is None:
+            # Built in a local first: another thread may invalidate() meanwhile.
+            declared = {code: Entry.from_declaration(d) for code, d in declared_codes().items()}
+            self._declared = declared
+        return declared
 
     def invalidate(self) -> None:
         """Forget everything; the next lookup reloads (used by this process after a write)."""
@@ -148,12 +152,23 @@ class Registry:
 
     # -- internals ------------------------------------------------------
 
+    def note_write(self, using: str) -> None:
+        """A registry row changed: forget it now, and again if its transaction is rolled back."""
+        self._uncommitted_alias = using
+        self.invalidate()
+
     def _current(self) -> dict[str, Entry]:
+        if self._uncommitted_alias is not None and not connections[self._uncommitted_alias].in_atomic_block:
+            # The writing transaction ended; if it rolled back, what we loaded inside it was never true.
+            self._uncommitted_alias = None
+            self.invalidate()
         now = time.monotonic()
         entries = self._entries
         if entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
             return entries
-        with self._lock:
+        if not self._lock.acquire(blocking=entries is None):
+            return entries  # another thread is refreshing: serve what we have rather than wait on I/O
+        try:
             if self._entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
                 return self._entries
             try:
@@ -168,8 +183,11 @@ class Registry:
                     self._version = shared_version
                 elif self._entries is None:
                     self._entries = {}
-            self._checked_at = now
+            # Counted from the end of the check, so a slow cache cannot make every request pay for it.
+            self._checked_at = time.monotonic()
             return self._entries
+        finally:
+            self._lock.release()
 
 
 def load_entries() -> dict[str, Entry] | None:

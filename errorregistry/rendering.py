@@ -12,6 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -60,6 +61,7 @@ class ErrorOutcome:
     status: int
     message: str
     language: str
+    message_template: str = ""
     unknown_code: bool = False
     details: dict[str, Any] = field(default_factory=dict)
     exception_class: str = ""
@@ -67,12 +69,28 @@ class ErrorOutcome:
     entry: Entry | None = None
 
 
-def client_language(request: HttpRequest) -> str:
-    """The language chosen by LocaleMiddleware if it ran, else the Accept-Language header."""
+def client_language(request: HttpRequest, requested: str | None = None) -> str:
+    """The client's language among ``settings.LANGUAGES``.
+
+    An explicit choice (``?lang=``) wins when it is supported; then the language
+    LocaleMiddleware chose, if it ran; then the Accept-Language header.
+    """
+    if requested:
+        supported = supported_language(requested)
+        if supported:
+            return supported
     language = getattr(request, "LANGUAGE_CODE", None)
     if language:
         return language
-    return translation.get_language_from_request(request) or ""
+    return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+
+
+def supported_language(requested: str) -> str | None:
+    """The best of ``settings.LANGUAGES`` for ``requested`` (``fr-ca`` -> ``fr``), or None."""
+    try:
+        return translation.get_supported_language_variant(requested.strip().lower()[:15])
+    except LookupError:
+        return None
 
 
 def lookup_entry(code: str) -> tuple[Entry, bool]:
@@ -90,12 +108,13 @@ def lookup_entry(code: str) -> tuple[Entry, bool]:
 
 def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse:
     entry, unknown = lookup_entry(resolved.code)
-    status = entry.http_status
+    status = resolved.status or entry.http_status
     language = client_language(request)
-    message, action, message_language = entry.texts(language)
+    message_template, action, message_language = entry.texts(language)
+    message = message_template
     details = resolved.details
     if details:
-        message = fill_placeholders(message, details)
+        message = fill_placeholders(message_template, details)
         action = fill_placeholders(action, details)
     retry_after = resolved.retry_after if resolved.retry_after is not None else entry.retry_after
 
@@ -118,6 +137,9 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
     response = ErrorResponse(formatter.format(rendered), status=status, content_type=formatter.content_type)
     response[registry_settings.REQUEST_ID_HEADER] = request_id
     response["Content-Language"] = message_language
+    # The body depends on the client's language and carries this request's ID: never shared.
+    response["Vary"] = "Accept-Language"
+    response["Cache-Control"] = "private, no-store"
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     for name, value in resolved.headers.items():
@@ -128,6 +150,7 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         code=resolved.code,
         status=status,
         message=message,
+        message_template=message_template,
         language=message_language,
         unknown_code=unknown,
         details=dict(details, errors=resolved.errors) if resolved.errors else dict(details),

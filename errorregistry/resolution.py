@@ -70,6 +70,9 @@ class ResolvedError:
     retry_after: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     exception: BaseException | None = None
+    # Set only when no registry code matches the exception's own status (e.g. a 410 APIException):
+    # the generic code's text is used, but the client still gets the status the view meant.
+    status: int | None = None
 
 
 @lru_cache(maxsize=8)
@@ -88,6 +91,14 @@ def code_for_status(status: int) -> str:
     if status in STATUS_CODES:
         return STATUS_CODES[status]
     return INTERNAL_ERROR if status >= 500 else "invalid_request"
+
+
+def resolve_status(status: int) -> ResolvedError:
+    """A failure known only by its status (a bare Django error page, an unlisted APIException)."""
+    resolved = ResolvedError(code=code_for_status(status))
+    if status not in STATUS_CODES and 400 <= status < 600:
+        resolved.status = status
+    return resolved
 
 
 def convert_exception(exc: BaseException) -> BaseException:
@@ -124,7 +135,8 @@ def resolve_exception(exc: BaseException) -> ResolvedError:
         if explicit and explicit != exc.default_code and registry.get(explicit) is not None:
             resolved.code = explicit
         elif resolved.code == INTERNAL_ERROR:
-            resolved.code = code_for_status(exc.status_code)
+            by_status = resolve_status(exc.status_code)
+            resolved.code, resolved.status = by_status.code, by_status.status
 
     if getattr(exc, "auth_header", None):
         resolved.headers["WWW-Authenticate"] = exc.auth_header

@@ -18,7 +18,7 @@ from errorregistry.registry import publish_version, registry
 @receiver(post_delete, sender=ErrorCodeTranslation)
 def registry_changed(sender: type, using: str = "default", **kwargs: Any) -> None:
     """This process sees the edit at once; others after the commit, at their next version check."""
-    registry.invalidate()
+    registry.note_write(using)
     transaction.on_commit(_publish, using=using, robust=True)
 
 

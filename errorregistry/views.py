@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from errorregistry import __version__
 from errorregistry.conf import registry_settings
 from errorregistry.exceptions import ApiError
 from errorregistry.reference import build_reference, render_html, resolve_language
@@ -42,11 +43,10 @@ class CatalogMixin:
     throttle_classes: list = []
 
     def language(self, request: Request) -> str:
-        requested = request.query_params.get("lang", "")[:15]
-        return requested or client_language(request._request)
+        return client_language(request._request, request.query_params.get("lang"))
 
     def cached_response(self, request: Request, data: Any, language: str, suffix: str) -> Response:
-        etag = quote_etag(f"{registry.version}-{language}-{suffix}")
+        etag = quote_etag(f"{__version__}-{registry.version}-{language}-{suffix}")
         if_none_match = request.headers.get("If-None-Match", "")
         if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
             response = Response(status=304)
@@ -54,7 +54,7 @@ class CatalogMixin:
             response = Response(data)
         response["ETag"] = etag
         response["Vary"] = "Accept-Language"
-        response["Content-Language"] = language or "en"
+        response["Content-Language"] = language
         patch_cache_control(response, public=True, max_age=registry_settings.CATALOG_MAX_AGE)
         return response
 
@@ -71,7 +71,7 @@ class CatalogView(CatalogMixin, APIView):
 class CatalogDetailView(CatalogMixin, APIView):
     def get(self, request: Request, code: str) -> Response:
         entry = registry.get(code)
-        if entry is None:
+        if entry is None or not entry.is_active:
             raise ApiError("not_found", details={"code": code[:64]})
         language = self.language(request)
         return self.cached_response(request, catalog_item(entry, language), language, code)
@@ -86,7 +86,7 @@ class ReferenceView(View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        language = resolve_language(request.GET.get("lang", "")[:15] or client_language(request))
+        language = resolve_language(client_language(request, request.GET.get("lang")))
         response = HttpResponse(render_html(build_reference(language)), content_type="text/html; charset=utf-8")
         response["Content-Language"] = language
         # Inline CSS only: no script, no external asset may run or load on this page.

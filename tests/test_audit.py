@@ -168,3 +168,22 @@ def test_event_for_a_deleted_code_keeps_its_history(api_client):
     response = api_client.get("/api/demo/errors/short_lived/")
     ErrorCode.objects.filter(code="short_lived").delete()
     assert ErrorEvent.objects.get(request_id=response["X-Request-Id"]).code == "short_lived"
+
+
+@pytest.mark.django_db
+def test_a_placeholder_cannot_smuggle_a_secret_into_the_stored_message(api_client):
+    from django.test import RequestFactory
+
+    from errorregistry import ApiError
+    from errorregistry.audit import record
+    from errorregistry.rendering import render_error
+    from errorregistry.resolution import resolve_exception
+
+    ErrorCodeFactory(code="key_expired", http_status=401, message="Key {api_key} expired for {account}.")
+    request = RequestFactory().get("/api/x/")
+    response = render_error(request, resolve_exception(ApiError("key_expired", details={"api_key": "sk_live_X", "account": "acme"})))
+    assert json.loads(response.content)["error"]["message"] == "Key sk_live_X expired for acme."  # the caller chose to send it
+    event = record(request, request.errorregistry_outcome)
+    event.refresh_from_db()
+    assert event.message == "Key [redacted] expired for acme."
+    assert "sk_live_X" not in json.dumps(event.details)

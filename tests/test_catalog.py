@@ -110,3 +110,21 @@ def test_unknown_code_gets_the_standard_envelope_with_404(api_client, synced):
     assert body["error"]["code"] == "not_found"
     assert body["error"]["request_id"] == response["X-Request-Id"]
     assert body["error"]["details"] == {"code": "no_such_code"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["fr%0d%0aX-Injected:1", "zz", "x" * 5000, "<script>"])
+def test_hostile_or_unknown_lang_falls_back_to_a_supported_language(api_client, lang):
+    response = api_client.get(f"/api/errors/?lang={lang}")
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    assert "X-Injected" not in response
+
+
+@pytest.mark.django_db
+def test_inactive_code_has_no_detail_page(api_client):
+    from tests.factories import ErrorCodeFactory
+
+    ErrorCodeFactory(code="retired_code", is_active=False)
+    response = api_client.get("/api/errors/retired_code/")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")

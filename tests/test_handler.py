@@ -254,7 +254,8 @@ def test_www_authenticate_is_kept_as_drf_sets_it():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_handler_honours_set_rollback_under_atomic_requests(atomic_requests):
+def test_handler_marks_the_request_transaction_for_rollback(atomic_requests):
+    # DRF's set_rollback() only touches connections with ATOMIC_REQUESTS on.
     from django.db import connection
 
     class Writer(APIView):
@@ -326,3 +327,32 @@ def test_client_errors_do_not_fire_got_request_exception():
     finally:
         got_request_exception.disconnect(receiver)
     assert seen == []
+
+
+@pytest.mark.django_db
+def test_api_exception_with_an_unlisted_status_keeps_its_status():
+    gone = type("Gone", (exceptions.APIException,), {"status_code": 410})()
+    response = call(gone)
+    assert (response.status_code, response.json()["error"]["code"]) == (410, "invalid_request")
+
+
+@pytest.mark.django_db
+def test_error_responses_are_never_stored_by_shared_caches():
+    response = call(exceptions.NotFound())
+    assert response["Cache-Control"] == "private, no-store"
+    assert "Accept-Language" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_a_deliberate_service_unavailable_is_not_reported_as_a_crash(caplog):
+    from django.core.signals import got_request_exception
+
+    seen = []
+    receiver = lambda sender, request, **kwargs: seen.append(request.path)  # noqa: E731
+    got_request_exception.connect(receiver)
+    try:
+        response = call(ApiError("service_unavailable"))
+    finally:
+        got_request_exception.disconnect(receiver)
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert seen == [] and "Internal error" not in caplog.text

@@ -167,3 +167,50 @@ def test_locale_middleware_language_is_used_when_it_runs(api_client, settings):
     response = api_client.get("/api/demo/account/", headers={"Accept-Language": "fr-CA"})
     assert response["Content-Language"] == "fr"
     assert response.json()["error"]["message"].startswith("Les informations")
+
+
+@pytest.mark.django_db
+def test_enveloped_failures_keep_security_headers_and_cookies_from_lower_middleware(api_client, settings):
+    settings.SECURE_CONTENT_TYPE_NOSNIFF = True
+    settings.SECURE_REFERRER_POLICY = "same-origin"
+    response = api_client.get("/api/no-such-endpoint/")
+    assert response.json()["error"]["code"] == "not_found"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_enveloped_failure_keeps_a_cookie_set_by_the_view(api_client):
+    response = api_client.get("/api/demo/plain/cookie/")
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.cookies["demo"].value == "kept"
+
+
+@pytest.mark.django_db
+def test_prefix_is_matched_on_path_info_under_a_script_name(api_client):
+    response = api_client.get("/api/no-such-endpoint/", SCRIPT_NAME="/svc")
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_django_request_log_lines_carry_the_request_id(api_client):
+    handler = CapturingHandler()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        response = api_client.get("/api/demo/account/")
+    finally:
+        logger.removeHandler(handler)
+    assert handler.request_ids == [response["X-Request-Id"]]
+
+
+@pytest.mark.django_db
+def test_a_non_drf_server_error_is_logged_once(api_client):
+    handler = CapturingHandler()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        api_client.get("/api/demo/plain/crash/")
+    finally:
+        logger.removeHandler(handler)
+    assert len(handler.request_ids) == 1

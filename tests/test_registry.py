@@ -132,3 +132,23 @@ def test_admin_edit_reaches_another_process_within_the_reload_interval(tmp_path)
     assert line == "seen: Edited in another process.", watcher.stderr.read()
     # RELOAD_INTERVAL is 1 s: the watcher must see the commit within interval + 1 s.
     assert seen_at - edited_at < 2.0, (started, edited_at, seen_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_registry_edit_is_forgotten():
+    from django.db import transaction
+
+    ErrorCodeFactory(code="conflict", http_status=409, message="Conflict.")
+    registry.get("conflict")
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        with transaction.atomic():
+            row = ErrorCode.objects.get(code="conflict")
+            row.http_status, row.message = 499, "Never committed."
+            row.save()
+            assert registry.get("conflict").http_status == 499  # this transaction sees its own write
+            raise Abort
+    assert registry.get("conflict").message == "Conflict."

@@ -7,7 +7,7 @@ import uuid
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotFound, JsonResponse
 from rest_framework import exceptions, permissions, throttling
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -120,4 +120,8 @@ def plain_django_view(request, kind: str):
         raise DjangoPermissionDenied()
     if kind == "crash":
         raise ValueError("plain view crashed with secret=s3cr3t")
+    if kind == "cookie":
+        response = HttpResponseNotFound("<h1>Not found</h1>")
+        response.set_cookie("demo", "kept")
+        return response
     return JsonResponse({"ok": True})
