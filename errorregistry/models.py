@@ -137,6 +137,8 @@ class ErrorEvent(models.Model):
             models.Index(fields=["request_id"], name="errorregistry_event_reqid"),
             models.Index(fields=["client_request_id"], name="errorregistry_event_clientid"),
             models.Index(fields=["code", "created_at"], name="errorregistry_event_code_time"),
+            # Support's "this user's other errors" and the user filter of the recent list.
+            models.Index(fields=["user_id", "created_at"], name="errorregistry_event_user_time"),
         ]
 
     def __str__(self) -> str:

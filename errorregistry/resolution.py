@@ -140,6 +140,11 @@ def resolve_exception(exc: BaseException) -> ResolvedError:
 
     if getattr(exc, "auth_header", None):
         resolved.headers["WWW-Authenticate"] = exc.auth_header
+    elif isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+        if exc.status_code == 403:
+            # DRF answers 403 when the view's first authenticator offers no challenge: a 401
+            # without WWW-Authenticate is not valid HTTP. The code stays, so clients can branch on it.
+            resolved.status = 403
     wait = getattr(exc, "wait", None)
     if wait is not None:
         resolved.retry_after = int(wait + 0.999)

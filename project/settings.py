@@ -110,6 +110,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "errorregistry.handlers.exception_handler",
+    # Basic first: its challenge lets unauthenticated calls be a proper 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_SCHEMA_CLASS": "errorregistry.openapi.ErrorResponsesAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"demo": "3/minute"},
 }

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.test import override_settings
 from rest_framework import exceptions, serializers
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -22,7 +23,7 @@ def view_raising(exc, **attrs):
     """A DRF view that raises ``exc`` on GET/POST."""
 
     class RaisingView(APIView):
-        authentication_classes = []
+        authentication_classes = [BasicAuthentication]  # offers a challenge, so 401s stay 401s
         permission_classes = []
 
         def get(self, request):
@@ -356,3 +357,28 @@ def test_a_deliberate_service_unavailable_is_not_reported_as_a_crash(caplog):
         got_request_exception.disconnect(receiver)
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert seen == [] and "Internal error" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_not_authenticated_without_a_challenge_is_a_403_as_drf_sends_it():
+    from rest_framework.authentication import SessionAuthentication
+    from rest_framework.permissions import IsAuthenticated
+
+    class SessionOnly(APIView):
+        authentication_classes = [SessionAuthentication]
+        permission_classes = [IsAuthenticated]
+
+        def get(self, request):
+            return None
+
+    response = SessionOnly.as_view()(factory.get("/api/session-only/"))
+    response.json = lambda: json.loads(response.content)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "not_authenticated")
+    assert "WWW-Authenticate" not in response
+
+
+@pytest.mark.django_db
+def test_demo_account_answers_401_with_a_challenge(api_client):
+    response = api_client.get("/api/demo/account/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Basic realm="api"'
