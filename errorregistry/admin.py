@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole, language_choices
-from errorregistry.support import SupportViews, can_use_support
+from errorregistry.support import STATUS_CLASSES, SupportViews, can_use_support
 
 
 class TranslationForm(forms.ModelForm):
@@ -85,13 +85,11 @@ class StatusClassFilter(admin.SimpleListFilter):
     parameter_name = "status_class"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("4xx", _("4xx client errors")), ("5xx", _("5xx server errors"))]
+        return [(key, label) for key, (label, _q) in STATUS_CLASSES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "4xx":
-            return queryset.filter(http_status__gte=400, http_status__lt=500)
-        if self.value() == "5xx":
-            return queryset.filter(http_status__gte=500)
+        if self.value() in STATUS_CLASSES:
+            return queryset.filter(STATUS_CLASSES[self.value()][1])
         return queryset
 
 

@@ -103,7 +103,7 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent | None:
     except Exception:  # noqa: BLE001 - auditing must never turn an error into a 500
         logger.exception("errorregistry: cannot build the audit event for request %s", outcome.request_id)
         return None
-    alias = registry_settings.AUDIT_DATABASE or router.db_for_write(ErrorEvent)
+    alias = audit_alias()
     try:
         if connections[alias].in_atomic_block:
             # Only when a caller wraps us in a transaction: keep a failed write from poisoning it.
@@ -116,6 +116,11 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> ErrorEvent | None:
         audit_logger.error(event_as_json(event))
         return None
     return event
+
+
+def audit_alias() -> str:
+    """The database audit rows are written to (and purged from)."""
+    return registry_settings.AUDIT_DATABASE or router.db_for_write(ErrorEvent)
 
 
 def event_as_json(event: ErrorEvent) -> str:

@@ -28,6 +28,7 @@ from errorregistry.conf import registry_settings
 from errorregistry.formatters import BaseFormatter, RenderedError, get_formatter
 from errorregistry.models import Category
 from errorregistry.rendering import supported_language
+from errorregistry.templating import is_web_url
 from errorregistry.registry import Entry, registry
 from errorregistry.validation import field_errors
 
@@ -284,7 +285,7 @@ class _PageBuilder:
     def code_row(self, entry: Entry) -> tuple[Text, ...]:
         message, action, _ = entry.texts(self.language)
         code: Span = Code(entry.code)
-        if safe_url(entry.docs_url):
+        if is_web_url(entry.docs_url):
             code = Link((code,), entry.docs_url)
         return ((code,), (str(entry.http_status),), (retry_label(entry),), (message,), (action,))
 
@@ -438,10 +439,6 @@ def retry_label(entry: Entry) -> str:
     if entry.retry_after:
         return gettext("Yes, after %(seconds)s s") % {"seconds": entry.retry_after}
     return gettext("Yes")
-
-
-def safe_url(url: str) -> bool:
-    return url.startswith(("https://", "http://"))
 
 
 # -- Markdown -------------------------------------------------------------------

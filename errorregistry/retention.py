@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from errorregistry.audit import audit_alias
 from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorEvent
 
@@ -39,11 +39,6 @@ def parse_age(text: str) -> timedelta:
 def cutoff_for(age: timedelta, now: datetime | None = None) -> datetime:
     """Events created strictly before this moment are purged."""
     return (now or timezone.now()) - age
-
-
-def audit_alias() -> str:
-    """The database the audit rows are written to, so the purge deletes where they live."""
-    return registry_settings.AUDIT_DATABASE or router.db_for_write(ErrorEvent)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from errorregistry.charts import DEFAULT_WINDOW, WINDOWS, count_errors, render_s
 from errorregistry.models import ErrorEvent
 from errorregistry.registry import registry
 from errorregistry.request_id import PREFIX, normalize_lookup
+from errorregistry.templating import is_web_url
 
 SUPPORT_PERMISSION = "errorregistry.view_errorevent"
 PAGE_SIZE = 50
@@ -50,6 +51,14 @@ SINCE_CHOICES: dict[str, timedelta] = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
+}
+SINCE_LABELS = {"1h": _("Last hour"), "24h": _("Last 24 hours"), "7d": _("Last 7 days"), "30d": _("Last 30 days")}
+
+# Status classes as ranges (shared with the event admin's filter): a filter on the raw
+# status would make the admin run DISTINCT over the table.
+STATUS_CLASSES: dict[str, tuple[str, Q]] = {
+    "4xx": (_("4xx client errors"), Q(http_status__gte=400, http_status__lt=500)),
+    "5xx": (_("5xx server errors"), Q(http_status__gte=500)),
 }
 
 # Fields shown on the event page, in the order support reads them.
@@ -207,18 +216,12 @@ class EventFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Any status")), ("4xx", _("4xx client errors")), ("5xx", _("5xx server errors"))],
+        choices=[("", _("Any status")), *((key, label) for key, (label, _q) in STATUS_CLASSES.items())],
     )
     since = forms.ChoiceField(
         label=_("Time"),
         required=False,
-        choices=[
-            ("", _("Any time")),
-            ("1h", _("Last hour")),
-            ("24h", _("Last 24 hours")),
-            ("7d", _("Last 7 days")),
-            ("30d", _("Last 30 days")),
-        ],
+        choices=[("", _("Any time")), *SINCE_LABELS.items()],
     )
     user = forms.CharField(label=_("User ID"), required=False, max_length=64)
 
@@ -227,10 +230,8 @@ class EventFilterForm(forms.Form):
         data = self.cleaned_data
         if data.get("code"):
             queryset = queryset.filter(code=data["code"].strip())
-        if data.get("status") == "4xx":
-            queryset = queryset.filter(http_status__gte=400, http_status__lt=500)
-        elif data.get("status") == "5xx":
-            queryset = queryset.filter(http_status__gte=500)
+        if data.get("status"):
+            queryset = queryset.filter(STATUS_CLASSES[data["status"]][1])
         if data.get("since"):
             queryset = queryset.filter(created_at__gte=(now or timezone.now()) - SINCE_CHOICES[data["since"]])
         if data.get("user"):
@@ -411,8 +412,3 @@ def pretty_json(value: Any) -> str:
     if not value:
         return ""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def is_web_url(value: str) -> bool:
-    """Only http(s) links become clickable: a stored ``javascript:`` URL stays text."""
-    return value.lower().startswith(("https://", "http://"))

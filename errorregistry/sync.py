@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -74,11 +76,24 @@ def sync(*, overwrite: bool = False, dry_run: bool = False) -> SyncReport:
 
 
 def _write(row: ErrorCode, declaration: Declaration) -> None:
-    for name, value in declaration.as_fields().items():
-        setattr(row, name, value)
     row.synced_fingerprint = declaration.fingerprint()
+    write_code(row, declaration.as_fields(), declaration.translations)
+
+
+def write_code(
+    row: ErrorCode,
+    fields: Mapping[str, Any],
+    translations: Mapping[str, tuple[str, str]],
+    *,
+    drop_other_translations: bool = False,
+) -> None:
+    """Save ``row`` with ``fields`` and upsert its translations (shared by sync and import)."""
+    for name, value in fields.items():
+        setattr(row, name, value)
     row.save()
-    for language, (message, action) in declaration.translations.items():
+    if drop_other_translations:
+        row.translations.exclude(language__in=list(translations)).delete()
+    for language, (message, action) in translations.items():
         ErrorCodeTranslation.objects.update_or_create(
             error_code=row, language=language, defaults={"message": message, "action": action}
         )

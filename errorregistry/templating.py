@@ -1,4 +1,4 @@
-"""Fill ``{name}`` placeholders in admin-entered text without ever evaluating it."""
+"""Admin-entered text, handled as data: placeholders filled without evaluation, links vetted."""
 
 from __future__ import annotations
 
@@ -34,3 +34,8 @@ def _as_text(value: Any) -> str:
     if isinstance(value, (bool, int, float)) or value is None:
         return str(value)
     return str(value)[:200]
+
+
+def is_web_url(value: str) -> bool:
+    """Only http(s) links become clickable: a stored ``javascript:`` URL stays text."""
+    return value.lower().startswith(("https://", "http://"))

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
+from errorregistry.sync import write_code
 
 FORMAT = "errorregistry/1"
 FIELDS = (
@@ -231,12 +232,5 @@ def import_registry(text: str, *, dry_run: bool = False) -> ImportPlan:
 
 
 def _write(row: ErrorCode, record: CodeRecord) -> None:
-    for name, value in record.fields:
-        setattr(row, name, value)
-    row.save()
     wanted = {lang: (message, action) for lang, message, action in record.translations}
-    row.translations.exclude(language__in=list(wanted)).delete()
-    for language, (message, action) in wanted.items():
-        ErrorCodeTranslation.objects.update_or_create(
-            error_code=row, language=language, defaults={"message": message, "action": action}
-        )
+    write_code(row, dict(record.fields), wanted, drop_other_translations=True)
