@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db import models
 from django.db.models import Field
 from django.http import HttpRequest
 from django.utils import timezone
@@ -76,6 +77,8 @@ def storable(value: Any) -> Any:
     """A copy of ``value`` whose strings any database accepts: clients can put NUL bytes and lone
     surrogates in paths, headers and JSON, which PostgreSQL text and jsonb (and SQLite) refuse."""
     if isinstance(value, str):
+        if value.isascii():  # the common case, checked in C: only a NUL can be wrong
+            return value.replace("\x00", "\ufffd") if "\x00" in value else value
         return well_formed(value).replace("\x00", "\ufffd")
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
@@ -123,19 +126,28 @@ def insert_row(row: dict[str, Any], alias: str) -> None:
     RETURNING the id nobody reads); an append-only log needs none of it.
     """
     connection = connections[alias]
-    sql, fields = insert_statement(alias, connection.vendor)
-    params = [field.get_db_prep_save(row[field.attname], connection) for field in fields]
+    sql, fields, prepared = insert_statement(alias, connection.vendor)
+    params = [
+        field.get_db_prep_save(row[field.attname], connection) if needs_prep else row[field.attname]
+        for field, needs_prep in zip(fields, prepared)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
+# Values of these fields reach every driver as they are (str, int, bool): no per-field preparation.
+PLAIN_FIELDS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+
+
 @lru_cache(maxsize=8)
-def insert_statement(alias: str, vendor: str) -> tuple[str, list[Field]]:
+def insert_statement(alias: str, vendor: str) -> tuple[str, list[Field], list[bool]]:
+    """The INSERT for ``alias``, its fields, and which of them need the ORM's value preparation."""
     quote = connections[alias].ops.quote_name
     fields = [field for field in ErrorEvent._meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {quote(ErrorEvent._meta.db_table)} ({columns}) VALUES ({placeholders})", fields
+    prepared = [not isinstance(field, PLAIN_FIELDS) for field in fields]
+    return f"INSERT INTO {quote(ErrorEvent._meta.db_table)} ({columns}) VALUES ({placeholders})", fields, prepared
 
 
 def audit_alias() -> str:

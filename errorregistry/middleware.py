@@ -8,6 +8,7 @@ the request's rollback.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
@@ -38,7 +39,11 @@ class RequestIdMiddleware:
             return self.__acall__(request)
         token = current_request_id.set(self.assign_request_id(request))
         try:
-            return self.complete(request, self.get_response(request))
+            response = self.get_response(request)
+            if response.status_code < 400:  # the common case: only the header to add
+                response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                return response
+            return self.complete(request, response)
         finally:
             current_request_id.reset(token)
 
@@ -68,8 +73,7 @@ class RequestIdMiddleware:
 
     @staticmethod
     def assign_request_id(request: HttpRequest) -> str:
-        header = "HTTP_" + registry_settings.REQUEST_ID_HEADER.upper().replace("-", "_")
-        inbound = clean_inbound_request_id(request.META.get(header))
+        inbound = clean_inbound_request_id(request.META.get(meta_key(registry_settings.REQUEST_ID_HEADER)))
         # An adopted ID must fit the audit table's request_id column, or the event would be lost.
         if inbound and registry_settings.TRUST_INBOUND_REQUEST_ID and len(inbound) <= ADOPTABLE_ID_LENGTH:
             request_id = inbound
@@ -95,6 +99,12 @@ class RequestIdMiddleware:
         outcome = getattr(request, "errorregistry_outcome", None)
         if outcome is not None:
             audit.record(request, outcome)
+
+
+@lru_cache(maxsize=4)
+def meta_key(header: str) -> str:
+    """``X-Request-Id`` -> ``HTTP_X_REQUEST_ID``, the key Django gives it in ``request.META``."""
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
 def is_api_path(path: str) -> bool:

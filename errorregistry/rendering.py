@@ -6,7 +6,6 @@ non-DRF failures under the API prefixes (through the middleware).
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from dataclasses import dataclass, field
@@ -30,16 +29,29 @@ logger = logging.getLogger("errorregistry")
 _warned_unknown_codes: set[str] = set()
 
 
+# One encoder for every response: building a JSONEncoder per call shows up on the error path.
+_encoder = DjangoJSONEncoder(ensure_ascii=False)
+
+
 class ErrorResponse(HttpResponse):
     """A JSON error response that also keeps its body as ``.data``, like DRF's Response."""
 
     def __init__(self, data: dict[str, Any], *, status: int, content_type: str) -> None:
         super().__init__(
-            well_formed(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)),
+            utf8(_encoder.encode(data)),
             status=status,
-            content_type=f"{content_type}; charset=utf-8" if "charset" not in content_type else content_type,
+            content_type=content_type if "charset" in content_type else f"{content_type}; charset=utf-8",
         )
         self.data = data
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, encoded once; lone surrogates (``"\ud800"`` in a client's JSON,
+    echoed by a validation message) become U+FFFD instead of failing the response."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return well_formed(text).encode("utf-8")
 
 
 def well_formed(text: str) -> str:
