@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Field
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.functional import empty
+from django.utils.functional import Promise, empty
 
 from errorregistry.conf import registry_settings
 from errorregistry.models import AuditPolicy, ErrorEvent
@@ -76,6 +76,8 @@ def event_row(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
 def storable(value: Any) -> Any:
     """A copy of ``value`` whose strings any database accepts: clients can put NUL bytes and lone
     surrogates in paths, headers and JSON, which PostgreSQL text and jsonb (and SQLite) refuse."""
+    if isinstance(value, Promise):  # a lazy translation in a project's catalog
+        value = str(value)
     if isinstance(value, str):
         if value.isascii():  # the common case, checked in C: only a NUL can be wrong
             return value.replace("\x00", "\ufffd") if "\x00" in value else value

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from errorregistry import audit
 from errorregistry.conf import registry_settings
@@ -130,16 +131,27 @@ def needs_envelope(request: HttpRequest, response: HttpResponse) -> bool:
 
 
 # Headers that describe the body being replaced; every other header (security headers,
-# Allow, Vary, ...) and every cookie set further down the stack is kept.
-BODY_HEADERS = frozenset({"content-type", "content-length", "content-language"})
+# Allow, WWW-Authenticate, ...) and every cookie set further down the stack is kept.
+BODY_HEADERS = frozenset(
+    {"etag", "last-modified", "accept-ranges", "content-type", "content-length", "content-language",
+     "content-encoding", "content-disposition", "content-range", "content-location", "content-md5"}
+)
 
 
 def carry_over(original: HttpResponse, envelope: ErrorResponse) -> ErrorResponse:
     """Give the envelope the headers and cookies of the response it replaces."""
     for name, value in original.items():
-        if name.lower() not in BODY_HEADERS and name not in envelope:
+        lowered = name.lower()
+        if lowered == "vary":
+            patch_vary_headers(envelope, [v.strip() for v in value.split(",") if v.strip()])
+        elif lowered not in BODY_HEADERS and name not in envelope:
             envelope[name] = value
     envelope.cookies.update(original.cookies)
     # Django already logged the original failure; do not log it twice.
     envelope._has_been_logged = getattr(original, "_has_been_logged", False)
+    # What the replaced response must release (an open file, the request's uploads) is released
+    # when the envelope is closed at the end of the request; closing the original here would also
+    # fire request_finished, and with it the closing of database connections, mid-request.
+    envelope._resource_closers.extend(original._resource_closers)
+    original._resource_closers.clear()
     return envelope

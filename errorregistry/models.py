@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -121,10 +122,11 @@ class ErrorEvent(models.Model):
     view_name = models.CharField(_("view"), max_length=200, blank=True)
     user_id = models.CharField(_("user ID"), max_length=64, blank=True)
     user_name = models.CharField(_("user"), max_length=150, blank=True)
-    context = models.JSONField(_("context"), default=dict, blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
-    details = models.JSONField(_("details"), default=dict, blank=True)
+    # Details may hold what DRF responses can carry: decimals, dates, UUIDs, lazy strings.
+    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     exception_class = models.CharField(_("exception"), max_length=200, blank=True)
     traceback = models.TextField(_("traceback"), blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)

@@ -24,6 +24,7 @@ from typing import Any
 from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, permissions
+from rest_framework.authentication import BaseAuthentication
 
 from errorregistry.catalog import INTERNAL_ERROR
 from errorregistry.conf import registry_settings
@@ -142,7 +143,7 @@ class ErrorResponsesAutoSchema(AutoSchema):
         if operation is None:
             return None
         responses = operation.setdefault("responses", {})
-        for status, response in error_responses(self.possible_error_codes()).items():
+        for status, response in error_responses(self.possible_error_codes(), self.status_overrides()).items():
             responses.setdefault(status, response)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
@@ -175,6 +176,13 @@ class ErrorResponsesAutoSchema(AutoSchema):
         codes.append(INTERNAL_ERROR)
         return list(dict.fromkeys(codes))
 
+    def status_overrides(self) -> dict[str, int]:
+        """Like DRF, authentication failures are 403 when the first authenticator offers no challenge."""
+        authenticators = self.view.get_authenticators()
+        if authenticators and not offers_challenge(authenticators[0]):
+            return {code_of(exceptions.NotAuthenticated()): 403, code_of(exceptions.AuthenticationFailed()): 403}
+        return {}
+
     def declared_codes(self) -> list[str]:
         """Business codes declared with ``@raises`` on the view class or on this method's handler."""
         handler_name = getattr(self.view, "action", None) or self.method.lower()
@@ -187,20 +195,26 @@ class ErrorResponsesAutoSchema(AutoSchema):
         return isinstance(permission, permissions.IsAuthenticatedOrReadOnly) and self.method in permissions.SAFE_METHODS
 
 
+def offers_challenge(authenticator: Any) -> bool:
+    """True if it sends WWW-Authenticate (Basic, Token, ...); session auth does not."""
+    return type(authenticator).authenticate_header is not BaseAuthentication.authenticate_header
+
+
 def code_of(exc: Exception) -> str:
     """The code the handler gives this exception (so ``EXCEPTION_CODES`` overrides apply here too)."""
     return resolve_exception(exc).code
 
 
-def error_responses(codes: list[str]) -> dict[str, dict[str, Any]]:
-    """``{"404": {description, headers, content}}`` for ``codes``, grouped by their registry status."""
+def error_responses(codes: list[str], overrides: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """``{"404": {description, headers, content}}`` for ``codes``, grouped by their registry status
+    (or by ``overrides``, for the statuses DRF decides at run time)."""
     by_status: dict[int, list[Entry]] = {}
     for code in codes:
         entry = registry.get(code)
         if entry is None:
             warn(f'errorregistry: code "{code}" is declared with @raises but is not in the registry')
             continue
-        by_status.setdefault(entry.http_status, []).append(entry)
+        by_status.setdefault((overrides or {}).get(code, entry.http_status), []).append(entry)
     return {str(status): error_response(status, entries) for status, entries in sorted(by_status.items())}
 
 

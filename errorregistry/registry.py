@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connections
 from django.dispatch import receiver
+from django.utils import translation
 
 from errorregistry.catalog import Declaration, declared_codes
 from errorregistry.conf import registry_settings
@@ -54,12 +55,15 @@ class Entry:
             code=declaration.code,
             http_status=declaration.http_status,
             category=declaration.category,
-            message=declaration.message,
-            action=declaration.action,
+            message=default_text(declaration.message),
+            action=default_text(declaration.action),
             retryable=declaration.retryable,
             retry_after=declaration.retry_after,
             docs_url=declaration.docs_url,
-            translations=dict(declaration.translations),
+            translations={
+                language: (default_text(message), default_text(action))
+                for language, (message, action) in declaration.translations.items()
+            },
         )
 
     def texts(self, language: str | None) -> tuple[str, str, str]:
@@ -87,6 +91,13 @@ class Entry:
         )
 
 
+def default_text(text: str) -> str:
+    """A declaration's text as a plain string; a lazy one is resolved in ``LANGUAGE_CODE``,
+    whatever language the request that first loads the registry happens to use."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
 def language_chain(language: str | None) -> list[str]:
     chain: list[str] = []
     if language:
@@ -111,7 +122,7 @@ class Registry:
         self._declared: dict[str, Entry] | None = None
         self._version: str | None = None
         self._checked_at = float("-inf")
-        self._uncommitted_alias: str | None = None
+        self._pending_write: tuple[str, Callable[[], None], int] | None = None
 
     # -- public API -----------------------------------------------------
 
@@ -152,15 +163,28 @@ class Registry:
 
     # -- internals ------------------------------------------------------
 
-    def note_write(self, using: str) -> None:
-        """A registry row changed: forget it now, and again if its transaction is rolled back."""
-        self._uncommitted_alias = using
+    def note_write(self, using: str, on_commit: Callable[[], None]) -> None:
+        """A registry row changed inside the transaction that will run ``on_commit``.
+
+        Forget what we hold now. Should that transaction roll back, Django drops
+        ``on_commit`` from its queue unrun; the writing thread's next lookup notices
+        and forgets what it loaded inside the transaction.
+        """
+        self._pending_write = (using, on_commit, threading.get_ident())
         self.invalidate()
 
+    def _writer_transaction_ended(self) -> bool:
+        """True in the writing thread once its transaction committed or rolled back."""
+        using, callback, thread = self._pending_write
+        if thread != threading.get_ident():
+            return False
+        return not any(queued[1] is callback for queued in connections[using].run_on_commit)
+
     def _current(self) -> dict[str, Entry]:
-        if self._uncommitted_alias is not None and not connections[self._uncommitted_alias].in_atomic_block:
-            # The writing transaction ended; if it rolled back, what we loaded inside it was never true.
-            self._uncommitted_alias = None
+        if self._pending_write is not None and self._writer_transaction_ended():
+            # Committed (the callback ran) or rolled back (it was dropped): either way, what we
+            # loaded while the write was pending may never have been true.
+            self._pending_write = None
             self.invalidate()
         now = time.monotonic()
         entries = self._entries
@@ -197,13 +221,8 @@ def load_entries() -> dict[str, Entry] | None:
     try:
         codes = list(ErrorCode.objects.all())
         translations: dict[int, dict[str, tuple[str, str]]] = {}
-        for translation in ErrorCodeTranslation.objects.only(
-            "error_code_id", "language", "message", "action"
-        ):
-            translations.setdefault(translation.error_code_id, {})[translation.language.lower()] = (
-                translation.message,
-                translation.action,
-            )
+        for text in ErrorCodeTranslation.objects.only("error_code_id", "language", "message", "action"):
+            translations.setdefault(text.error_code_id, {})[text.language.lower()] = (text.message, text.action)
     except DatabaseError:
         logger.warning("errorregistry: registry table unreachable; answering from declared codes", exc_info=True)
         return None

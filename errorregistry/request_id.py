@@ -33,6 +33,17 @@ _entropy = b""
 _entropy_at = 0
 
 
+def _forget_state_in_child() -> None:
+    """A forked worker must not replay its parent's entropy buffer: IDs would collide."""
+    global _lock, _last_ms, _last_random, _prefix_ms, _prefix, _entropy, _entropy_at
+    _lock = threading.Lock()
+    _last_ms, _last_random, _prefix_ms, _prefix, _entropy, _entropy_at = -1, 0, -1, "", b"", 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_state_in_child)
+
+
 def _random80() -> int:
     """79 fresh random bits (the top bit clear: headroom so increments within a millisecond cannot overflow)."""
     global _entropy, _entropy_at

@@ -18,10 +18,9 @@ from errorregistry.registry import publish_version, registry
 @receiver(post_delete, sender=ErrorCodeTranslation)
 def registry_changed(sender: type, using: str = "default", **kwargs: Any) -> None:
     """This process sees the edit at once; others after the commit, at their next version check."""
-    registry.note_write(using)
-    transaction.on_commit(_publish, using=using, robust=True)
+    def publish() -> None:
+        publish_version()
+        registry.invalidate()
 
-
-def _publish() -> None:
-    publish_version()
-    registry.invalidate()
+    transaction.on_commit(publish, using=using, robust=True)
+    registry.note_write(using, publish)

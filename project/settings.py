@@ -112,7 +112,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "errorregistry.handlers.exception_handler",
     # Basic first: its challenge lets unauthenticated calls be a proper 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "project.demo.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "errorregistry.openapi.ErrorResponsesAutoSchema",

@@ -187,3 +187,29 @@ def test_a_placeholder_cannot_smuggle_a_secret_into_the_stored_message(api_clien
     event = ErrorEvent.objects.get(request_id=request.request_id)
     assert event.message == "Key [redacted] expired for acme."
     assert "sk_live_X" not in json.dumps(event.details)
+
+
+@pytest.mark.django_db
+def test_lazy_texts_and_rich_detail_values_are_stored(settings):
+    import datetime
+    import decimal
+    import uuid
+
+    from django.test import RequestFactory
+    from django.utils.translation import gettext_lazy
+
+    from errorregistry import ApiError
+    from errorregistry.audit import record
+    from errorregistry.catalog import Declaration
+    from errorregistry.rendering import render_error
+    from errorregistry.resolution import resolve_exception
+
+    settings.ERROR_REGISTRY = {"CATALOG": lambda: [Declaration("lazy_code", 409, "conflict", gettext_lazy("Busy."))]}
+    details = {"amount": decimal.Decimal("9.99"), "at": datetime.date(2026, 1, 2), "id": uuid.UUID(int=1)}
+    request = RequestFactory().get("/api/x/")
+    response = render_error(request, resolve_exception(ApiError("lazy_code", details=details)))
+    assert response.status_code == 409
+    assert record(request, request.errorregistry_outcome)
+    event = ErrorEvent.objects.get(request_id=request.request_id)
+    assert event.message == "Busy."
+    assert event.details == {"amount": "9.99", "at": "2026-01-02", "id": "00000000-0000-0000-0000-000000000001"}

@@ -222,3 +222,12 @@ def test_admin_entered_message_is_data_never_a_format_string(synced, template, e
     jsonschema.validate(body, envelope_schema("error"))
     assert body["error"]["message"] == expected
     assert ErrorEvent.objects.get(request_id=response["X-Request-Id"]).message == expected
+
+
+@pytest.mark.django_db
+def test_basic_credentials_with_a_nul_byte_are_refused_not_crashed(api_client):
+    import base64
+
+    credentials = base64.b64encode(b"fo\x00o:bar").decode()
+    response = api_client.get("/api/demo/account/", HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "authentication_failed")

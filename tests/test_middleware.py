@@ -214,3 +214,12 @@ def test_a_non_drf_server_error_is_logged_once(api_client):
     finally:
         logger.removeHandler(handler)
     assert len(handler.request_ids) == 1
+
+
+@pytest.mark.django_db
+def test_enveloped_failure_drops_headers_that_described_the_old_body(api_client):
+    response = api_client.get("/api/demo/plain/download/")
+    assert response.json()["error"]["code"] == "not_found"
+    for header in ("Content-Disposition", "Content-Encoding", "ETag", "Last-Modified"):
+        assert header not in response
+    assert "Cookie" in response["Vary"] and "Accept-Language" in response["Vary"]

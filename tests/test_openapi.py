@@ -141,3 +141,32 @@ def test_swagger_ui_loads_its_assets_from_the_package(client, synced):
     page = client.get("/api/docs/").content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr.net" not in page
+
+
+@pytest.mark.django_db
+def test_session_only_views_document_not_authenticated_under_403(synced):
+    """DRF answers 403 when the first authenticator offers no challenge; the schema says so too."""
+    from django.urls import path
+    from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    def protected_view(*authenticators):
+        class Protected(APIView):
+            authentication_classes = list(authenticators)
+            permission_classes = [IsAuthenticated]
+
+            def get(self, request):
+                return Response({})
+
+        return Protected.as_view()
+
+    patterns = [
+        path("api/session-only/", protected_view(SessionAuthentication)),
+        path("api/basic-first/", protected_view(BasicAuthentication, SessionAuthentication)),
+    ]
+    schema = json.loads(json.dumps(SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)))
+    assert "not_authenticated" in error_codes(schema, "/api/session-only/", "get", "403")
+    assert "401" not in schema["paths"]["/api/session-only/"]["get"]["responses"]
+    assert "not_authenticated" in error_codes(schema, "/api/basic-first/", "get", "401")

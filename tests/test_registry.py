@@ -151,4 +151,6 @@ def test_a_rolled_back_registry_edit_is_forgotten():
             row.save()
             assert registry.get("conflict").http_status == 499  # this transaction sees its own write
             raise Abort
+    with transaction.atomic():  # as under ATOMIC_REQUESTS: a later transaction must not see it either
+        assert registry.get("conflict").http_status == 409
     assert registry.get("conflict").message == "Conflict."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -169,3 +170,29 @@ def test_inbound_validation_follows_the_length_and_pattern_settings(api_client):
     assert adopted["X-Request-Id"] == "12345678"
     assert is_minted_request_id(too_long["X-Request-Id"])
     assert is_minted_request_id(wrong_pattern["X-Request-Id"])
+
+
+def test_forked_workers_never_mint_the_same_id():
+    """gunicorn forks its workers after the app is loaded: each child must draw its own entropy."""
+    from errorregistry.request_id import new_request_id
+
+    new_request_id()  # the parent fills its entropy buffer before forking
+    read_end, write_end = os.pipe()
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:  # child
+            os.close(read_end)
+            ids = " ".join(new_request_id() for _ in range(50))
+            os.write(write_end, (ids + "\n").encode())
+            os._exit(0)
+        children.append(pid)
+    os.close(write_end)
+    for pid in children:
+        os.waitpid(pid, 0)
+    with os.fdopen(read_end) as pipe:
+        lines = pipe.read().split("\n")
+    first, second = (set(line.split()) for line in lines[:2])
+    randomness = lambda ids: {i[-16:] for i in ids}  # noqa: E731 - the 80 random bits
+    assert len(first) == len(second) == 50
+    assert not randomness(first) & randomness(second)

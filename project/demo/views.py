@@ -120,6 +120,16 @@ def plain_django_view(request, kind: str):
         raise DjangoPermissionDenied()
     if kind == "crash":
         raise ValueError("plain view crashed with secret=s3cr3t")
+    if kind == "download":
+        # A missing file whose error page still describes a gzip download: none of that may
+        # reach the JSON envelope that replaces it.
+        response = HttpResponseNotFound("<h1>Not found</h1>")
+        response["Content-Disposition"] = 'attachment; filename="report.csv.gz"'
+        response["Content-Encoding"] = "gzip"
+        response["ETag"] = '"abc"'
+        response["Last-Modified"] = "Wed, 21 Oct 2015 07:28:00 GMT"
+        response["Vary"] = "Cookie"
+        return response
     if kind == "cookie":
         response = HttpResponseNotFound("<h1>Not found</h1>")
         response.set_cookie("demo", "kept")
