@@ -46,7 +46,7 @@ class ErrorResponse(HttpResponse):
 
 
 def utf8(text: str) -> bytes:
-    """``text`` as UTF-8, encoded once; lone surrogates (``"\ud800"`` in a client's JSON,
+    """``text`` as UTF-8, encoded once; lone surrogates (``"\\ud800"`` in a client's JSON,
     echoed by a validation message) become U+FFFD instead of failing the response."""
     try:
         return text.encode("utf-8")
