@@ -6,7 +6,7 @@ import ApiError`` works anywhere, even before the app registry is ready.
 
 __version__ = "0.1.0"
 
-__all__ = ["ApiError", "__version__"]
+__all__ = ["ApiError", "__version__", "flush_audit"]
 
 
 def __getattr__(name: str):
@@ -14,4 +14,8 @@ def __getattr__(name: str):
         from errorregistry.exceptions import ApiError
 
         return ApiError
+    if name == "flush_audit":
+        from errorregistry.audit import flush_audit
+
+        return flush_audit
     raise AttributeError(f"module 'errorregistry' has no attribute {name!r}")

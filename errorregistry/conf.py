@@ -35,6 +35,23 @@ DEFAULTS: dict[str, Any] = {
     "INBOUND_REQUEST_ID_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._:\-]*",
     # Audit.
     "AUDIT": True,
+    # "background": a writer thread stores events in batches, off the request path.
+    # "inline": the row is stored before the response leaves (one INSERT per error response).
+    "AUDIT_MODE": "background",
+    # Events waiting for the writer, per process; past this, events go to the errorregistry.audit log.
+    "AUDIT_QUEUE_SIZE": 10_000,
+    # The writer stores a batch every AUDIT_FLUSH_INTERVAL seconds or AUDIT_BATCH_SIZE events.
+    "AUDIT_BATCH_SIZE": 500,
+    "AUDIT_FLUSH_INTERVAL": 0.05,
+    # Seconds a batch may wait for a lock or run (PostgreSQL); then it is logged instead.
+    "AUDIT_WRITE_TIMEOUT": 5.0,
+    # Seconds the writer may take to store what is queued when the process exits.
+    "AUDIT_SHUTDOWN_TIMEOUT": 5.0,
+    # At most one "N events logged instead of stored" warning per this many seconds.
+    "AUDIT_FAILURE_LOG_INTERVAL": 10.0,
+    # Per code and client IP, per process: past "burst" events, more than "rate" per second are
+    # counted into one ErrorFlood row per "window" seconds instead of stored. None: no limit.
+    "AUDIT_FLOOD_LIMIT": {"rate": 20, "burst": 200, "window": 60},
     "AUDIT_DATABASE": None,
     "AUDIT_CONTEXT": None,
     "AUDIT_CLIENT_IP": True,

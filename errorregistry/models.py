@@ -147,6 +147,34 @@ class ErrorEvent(models.Model):
         return f"{self.request_id} {self.code} {self.http_status}"
 
 
+class ErrorFlood(models.Model):
+    """Repeats of one code from one client that flood control counted instead of storing.
+
+    Support finds here what happened to a request ID that has no event: the ID's
+    own timestamp falls between ``first_at`` and ``last_at`` of the flood that counted it.
+    """
+
+    code = models.CharField(_("code"), max_length=64)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    first_request_id = models.CharField(_("first request ID"), max_length=64)
+    last_request_id = models.CharField(_("last request ID"), max_length=64)
+    first_at = models.DateTimeField(_("first"))
+    last_at = models.DateTimeField(_("last"))
+    count = models.PositiveIntegerField(_("repeats counted"))
+
+    class Meta:
+        ordering = ["-first_at", "-id"]
+        verbose_name = _("error flood")
+        verbose_name_plural = _("error floods")
+        indexes = [
+            models.Index(fields=["first_at"], name="errorregistry_flood_first"),
+            models.Index(fields=["code", "first_at"], name="errorregistry_flood_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} x{self.count} from {self.client_ip or '?'}"
+
+
 class SupportConsole(ErrorEvent):
     """Proxy that gives the support view its own row on the admin index."""
 

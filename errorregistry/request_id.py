@@ -7,6 +7,8 @@ import re
 import threading
 import time
 from contextvars import ContextVar
+from datetime import datetime
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from errorregistry.conf import registry_settings
@@ -82,6 +84,16 @@ def new_request_id() -> str:
 def is_minted_request_id(value: str) -> bool:
     """True for an ID this app mints (``req_`` + a valid ULID)."""
     return bool(MINTED_PATTERN.fullmatch(value))  # fullmatch: "$" alone would accept a trailing newline
+
+
+def minted_at(value: str) -> datetime | None:
+    """The moment inside a request ID this app minted (its first 10 base-32 digits), else None."""
+    if not is_minted_request_id(value):
+        return None
+    milliseconds = 0
+    for digit in value[len(PREFIX) : len(PREFIX) + 10]:
+        milliseconds = milliseconds * 32 + CROCKFORD.index(digit)
+    return datetime.fromtimestamp(milliseconds / 1000, tz=dt_timezone.utc)
 
 
 @lru_cache(maxsize=8)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,9 +32,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.charts import DEFAULT_WINDOW, WINDOWS, count_errors, render_svg
-from errorregistry.models import ErrorEvent
+from errorregistry.audit.flood import floods_at
+from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.registry import registry
-from errorregistry.request_id import PREFIX, normalize_lookup
+from errorregistry.request_id import PREFIX, minted_at, normalize_lookup
 from errorregistry.templating import is_web_url
 
 SUPPORT_PERMISSION = "errorregistry.view_errorevent"
@@ -117,6 +118,27 @@ def find_events(raw: str) -> list[ErrorEvent]:
     if by_request_id:
         return by_request_id
     return list(ErrorEvent.objects.filter(client_request_id__in=candidates)[:LOOKUP_LIMIT])
+
+
+def floods_counting(raw: str) -> list[ErrorFlood]:
+    """For a minted request ID with no event: the floods that were counting repeats at its moment
+    (flood control counts repeats instead of storing them, and the ID carries its own time)."""
+    for candidate in lookup_candidates(raw):
+        moment = minted_at(candidate)
+        if moment is not None:
+            return list(floods_at(moment)[:LOOKUP_LIMIT])
+    return []
+
+
+def similar_suppressed(event: ErrorEvent) -> int:
+    """How many repeats of this event's code from its client flood control counted around it."""
+    floods = ErrorFlood.objects.filter(
+        code=event.code,
+        client_ip=event.client_ip,
+        first_at__gte=event.created_at - AROUND,
+        first_at__lte=event.created_at + AROUND,
+    )
+    return floods.aggregate(total=Sum("count"))["total"] or 0
 
 
 def events_around(event: ErrorEvent, **filters: str) -> list[ErrorEvent]:
@@ -306,6 +328,7 @@ class SupportViews:
             matches = find_events(form.cleaned_data["q"])
             if len(matches) == 1:
                 return HttpResponseRedirect(self.url("event", matches[0].pk))
+            floods = [] if matches else floods_counting(form.cleaned_data["q"])
         recent = [] if form.is_bound else list(ErrorEvent.objects.all()[:RECENT_ON_SEARCH])
         return self.render(
             request,
@@ -314,6 +337,7 @@ class SupportViews:
             form=form,
             searched=searched,
             matches=matches,
+            floods=floods if form.is_valid() else [],
             recent=recent,
         )
 
@@ -341,6 +365,7 @@ class SupportViews:
             docs_url=entry.docs_url if entry is not None and is_web_url(entry.docs_url) else "",
             same_user=same_user,
             same_code=events_around(event, code=event.code),
+            similar_suppressed=similar_suppressed(event),
             same_user_url=self.url("events", query=f"user={q(event.user_id)}&older={later}") if event.user_id else "",
             same_code_url=self.url("events", query=f"code={q(event.code)}&older={later}"),
         )

@@ -1,7 +1,10 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from errorregistry.registry import registry
 from errorregistry.rendering import _warned_unknown_codes
@@ -13,6 +16,29 @@ def pytest_sessionstart(session):
         import redis
 
         redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=2).ping()
+
+
+SUITE_AUDIT_OPTIONS = ("AUDIT_MODE", "AUDIT_FLOOD_LIMIT")
+SUITE_ERROR_REGISTRY = dict(settings.ERROR_REGISTRY)
+
+
+@receiver(setting_changed)
+def keep_the_suites_audit_mode(*, setting, value, enter, **kwargs):
+    """An ``ERROR_REGISTRY`` override in a test keeps the suite's inline audit and no flood limit
+    (tests/settings.py) unless it names them: a background write from a test running inside a
+    transaction would land outside it. The writer's own tests name ``AUDIT_MODE``."""
+    if setting == "ERROR_REGISTRY" and enter and isinstance(value, dict):
+        for name in SUITE_AUDIT_OPTIONS:
+            value.setdefault(name, SUITE_ERROR_REGISTRY[name])
+
+
+@pytest.fixture(autouse=True)
+def audit_writer_stopped():
+    """No test leaves the background writer running (or holding a database connection)."""
+    yield
+    from errorregistry.audit.writer import writer
+
+    assert writer.shutdown(timeout=10), "the audit writer did not settle within 10 s"
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,10 @@ from project.settings import *  # noqa: F403
 from project.settings import database_from_url
 
 SECRET_KEY = "tests-only"
+# Most tests read the audit row right after the response, inside their own transaction: they
+# run the inline mode. tests/test_audit_writer.py covers the background writer (the default)
+# and flood control on a real database, with committed transactions.
+ERROR_REGISTRY = {**ERROR_REGISTRY, "AUDIT_MODE": "inline", "AUDIT_FLOOD_LIMIT": None}  # noqa: F405
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

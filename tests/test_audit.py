@@ -83,7 +83,7 @@ def test_client_ip_can_be_turned_off(api_client):
 @pytest.mark.django_db
 def test_failing_audit_write_leaves_the_response_unchanged_and_logs_one_json_line(api_client, caplog):
     normal = api_client.get("/api/demo/account/")
-    with mock.patch("errorregistry.audit.insert_row", side_effect=OperationalError("database is locked")):
+    with mock.patch("errorregistry.audit.insert_rows", side_effect=OperationalError("database is locked")):
         with caplog.at_level(logging.ERROR, logger="errorregistry.audit"):
             failed = api_client.get("/api/demo/account/")
     strip = lambda r: r.content.decode().replace(r["X-Request-Id"], "ID")  # noqa: E731
@@ -135,7 +135,7 @@ def test_per_code_audit_policy(api_client, policy, rate, recorded):
 @pytest.mark.django_db
 def test_sampled_policy_records_about_its_rate(api_client):
     ErrorCodeFactory(code="not_authenticated", http_status=401, audit_policy="sampled", audit_sample_rate=0.5)
-    with mock.patch("errorregistry.audit.random.random", side_effect=[0.1, 0.9, 0.2, 0.7]):
+    with mock.patch("errorregistry.audit.events.random.random", side_effect=[0.1, 0.9, 0.2, 0.7]):
         for _ in range(4):
             api_client.get("/api/demo/account/")
     assert ErrorEvent.objects.count() == 2

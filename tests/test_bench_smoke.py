@@ -24,9 +24,12 @@ def test_bench_run_quick_prints_every_view_for_drf_and_errorregistry(tmp_path):
     out = completed.stdout
     for view in ("## not_authenticated", "## validation_5_fields", "## success"):
         assert view in out
-    for variant in ("| DRF default handler |", "| errorregistry, audit off |", "| errorregistry, audit on SQLite |"):
+    variants = ("| DRF default handler |", "| errorregistry, audit off |", "| errorregistry, audit on SQLite |",
+                "| errorregistry, audit on SQLite, inline |")
+    for variant in variants:
         assert out.count(variant) == 3, variant
     assert "## Bars" in out
-    # One write and no read per error response with the audit on, whatever the timings.
-    assert "[met] not_authenticated: errorregistry, audit on SQLite: one write, no read" in out
-    assert "[met] validation_5_fields: errorregistry, audit on SQLite: one write, no read" in out
+    # With the writer, the request thread makes no query; inline, one write and no read.
+    for view in ("not_authenticated", "validation_5_fields"):
+        assert f"[met] {view}: errorregistry, audit on SQLite: no query on the request thread" in out
+        assert f"[met] {view}: errorregistry, audit on SQLite, inline: one write, no read" in out

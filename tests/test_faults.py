@@ -98,8 +98,8 @@ def read_only_database():
                 cursor.execute("PRAGMA query_only = OFF")
 
 
-@pytest.fixture
-def unreachable_audit_database():
+@contextmanager
+def unreachable_alias():
     """An extra alias whose server refuses connections (a PostgreSQL port nothing listens on)."""
     alias = "audit_unreachable"
     with socket.socket() as probe:
@@ -115,11 +115,19 @@ def unreachable_audit_database():
         PORT=str(closed_port),
         OPTIONS={"connect_timeout": 2},
     )
-    yield alias
-    connections[alias].close()
-    if hasattr(connections._connections, alias):
-        delattr(connections._connections, alias)
-    del connections.settings[alias]
+    try:
+        yield alias
+    finally:
+        connections[alias].close()
+        if hasattr(connections._connections, alias):
+            delattr(connections._connections, alias)
+        del connections.settings[alias]
+
+
+@pytest.fixture
+def unreachable_audit_database():
+    with unreachable_alias() as alias:
+        yield alias
 
 
 FAULTS = {

@@ -17,7 +17,24 @@ CACHES["default"]["KEY_PREFIX"] = os.environ["ERRORREGISTRY_LOAD_CACHE_PREFIX"] 
 ERROR_REGISTRY = dict(  # noqa: F405
     ERROR_REGISTRY,  # noqa: F405
     RELOAD_INTERVAL=float(os.environ.get("ERRORREGISTRY_LOAD_RELOAD_INTERVAL", "1.0")),
+    # The load comes from one client address: these tests count every event, not floods.
+    AUDIT_FLOOD_LIMIT=None,
+    AUDIT_WRITE_TIMEOUT=float(os.environ.get("ERRORREGISTRY_LOAD_AUDIT_WRITE_TIMEOUT", "5")),
 )
+if os.environ.get("ERRORREGISTRY_LOAD_AUDIT_PORT"):
+    # The audit on its own alias, through the test's delaying proxy: the same database, slower.
+    DATABASES["audit"] = dict(DATABASES["default"], PORT=os.environ["ERRORREGISTRY_LOAD_AUDIT_PORT"])  # noqa: F405
+    ERROR_REGISTRY["AUDIT_DATABASE"] = "audit"
 MIDDLEWARE = ["tests.load.worker.WorkerPidMiddleware", *MIDDLEWARE]  # noqa: F405
-# The load includes requested crashes: keep their tracebacks out of the test output.
-LOGGING = dict(LOGGING, root={"handlers": ["console"], "level": "CRITICAL"})  # noqa: F405
+# The load includes requested crashes: keep their tracebacks out of the test output. Events the
+# audit writer could not store, and its summaries, are printed: the tests account for them.
+LOGGING = dict(
+    LOGGING,  # noqa: F405
+    formatters={"bare": {"format": "%(message)s"}},
+    handlers={"bare": {"class": "logging.StreamHandler", "formatter": "bare"}},
+    root={"handlers": ["bare"], "level": "CRITICAL"},
+    loggers={
+        "errorregistry.audit": {"handlers": ["bare"], "level": "ERROR", "propagate": False},
+        "errorregistry": {"handlers": ["bare"], "level": "WARNING", "propagate": False},
+    },
+)

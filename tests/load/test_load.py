@@ -1,7 +1,7 @@
 """Load: gunicorn with several workers on loopback, PostgreSQL and Redis, 20,000 failing requests.
 
 Asserts zero 5xx that the client did not ask for, one audit row per error
-response, no duplicate request ID, and that an admin edit made during the load
+response once the server stopped (SIGTERM: the workers flush their audit writers), no duplicate request ID, and that an admin edit made during the load
 (an ORM save from this process against the same database, publishing to the
 same Redis) reaches every worker within RELOAD_INTERVAL + 1 s.
 
@@ -11,36 +11,23 @@ Runs only when DATABASE_URL and REDIS_URL point at real services (CI's second
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from django.db import connections
 from django.test import override_settings
 
-pytestmark = [
-    pytest.mark.load,
-    pytest.mark.skipif(
-        not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-        reason="the load test needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL",
-    ),
-]
+from tests.load.conftest import LOAD_DATABASE, needs_postgres_and_redis, request_once
 
-ROOT = Path(__file__).resolve().parents[2]
-LOAD_DATABASE = "errorregistry_load"
+pytestmark = [pytest.mark.load, needs_postgres_and_redis]
+
 WORKERS = 3
 REQUESTS = 20_000
 CONCURRENCY = 50
@@ -84,102 +71,9 @@ class Outcome:
     asked_for_5xx: bool
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def load_database_url() -> str:
-    parsed = urlparse(os.environ["DATABASE_URL"])
-    return parsed._replace(path="/" + LOAD_DATABASE).geturl()
-
-
-def recreate_load_database() -> None:
-    import psycopg
-
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {LOAD_DATABASE}")
-
-
-def drop_load_database() -> None:
-    import psycopg
-
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DATABASE} WITH (FORCE)")
-
-
-def server_env(tmp_path: Path, cache_prefix: str) -> dict[str, str]:
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.load.settings",
-        DATABASE_URL=load_database_url(),
-        ERRORREGISTRY_LOAD_CACHE_PREFIX=cache_prefix,
-        ERRORREGISTRY_LOAD_RELOAD_INTERVAL=str(RELOAD_INTERVAL),
-        ERRORREGISTRY_VAR_DIR=str(tmp_path / "var"),
-        PYTHONPATH=str(ROOT),
-    )
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-
-
-def request_once(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    try:
-        all_headers = {"Connection": "close", **headers}
-        if body is not None:
-            all_headers["Content-Type"] = "application/json"
-        conn.request(method, path, body=body, headers=all_headers)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
-
-
 @pytest.fixture
-def gunicorn_server(tmp_path):
-    cache_prefix = f"errorregistry-load-{uuid.uuid4().hex[:12]}"
-    env = server_env(tmp_path, cache_prefix)
-    recreate_load_database()
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "errorregistry_sync", "-v", "0")
-
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    log = log_path.open("w")
-    command = [
-        sys.executable, "-m", "gunicorn", "project.wsgi:application",
-        "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "--backlog", "1024",
-        "--timeout", "30", "--graceful-timeout", "5", "--log-level", "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
-            try:
-                if request_once(port, "GET", "/api/demo/health/", None, {})[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log_path.read_text()}"
-            time.sleep(0.2)
-        yield port, cache_prefix, log_path
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-        log.close()
-        drop_load_database()
+def gunicorn_server(gunicorn):
+    return gunicorn(WORKERS, ERRORREGISTRY_LOAD_RELOAD_INTERVAL=str(RELOAD_INTERVAL))
 
 
 @pytest.fixture
@@ -241,13 +135,6 @@ def run_load(port: int, on_progress) -> tuple[list[Outcome], list[str], float]:
     return outcomes, failures, time.monotonic() - started
 
 
-def audit_rows() -> list[str]:
-    import psycopg
-
-    with psycopg.connect(load_database_url(), connect_timeout=5) as conn:
-        return [row[0] for row in conn.execute("SELECT request_id FROM errorregistry_errorevent")]
-
-
 def report(capsys, figures: dict) -> None:
     lines = ["", "== errorregistry load test =="]
     lines += [f"  {name:<28} {value}" for name, value in figures.items()]
@@ -264,7 +151,7 @@ def test_load_no_5xx_no_lost_audit_row_no_duplicate_id_and_edits_reach_every_wor
 ):
     from errorregistry.models import ErrorCode
 
-    port, cache_prefix, log_path = gunicorn_server
+    port, cache_prefix = gunicorn_server.port, gunicorn_server.cache_prefix
     redis_cache = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -290,7 +177,8 @@ def test_load_no_5xx_no_lost_audit_row_no_duplicate_id_and_edits_reach_every_wor
     unasked_5xx = [o for o in outcomes if o.status >= 500 and not o.asked_for_5xx]
     request_ids = [o.request_id for o in outcomes]
     duplicates = len(request_ids) - len(set(request_ids))
-    rows = audit_rows()
+    gunicorn_server.stop()  # SIGTERM: every worker flushes its audit writer before it exits
+    audit = gunicorn_server.audit_accounting()
     workers = sorted({o.worker for o in outcomes})
 
     # Propagation: per worker, the first polled response with the edited text.
@@ -311,7 +199,8 @@ def test_load_no_5xx_no_lost_audit_row_no_duplicate_id_and_edits_reach_every_wor
             "error responses": len(errors),
             "5xx asked for": sum(o.status >= 500 for o in outcomes) - len(unasked_5xx),
             "5xx not asked for": len(unasked_5xx),
-            "audit rows": len(rows),
+            "audit rows": len(audit.rows),
+            "audit events logged instead": len(audit.logged),
             "duplicate request IDs": duplicates,
             "workers": len(workers),
             "propagation max (s)": round(propagation, 3),
@@ -332,7 +221,8 @@ def test_load_no_5xx_no_lost_audit_row_no_duplicate_id_and_edits_reach_every_wor
     assert len(errors) == len(outcomes)  # every planned request fails
     assert all(o.body_request_id == o.request_id for o in outcomes)
     assert duplicates == 0
-    assert len(rows) == len(errors) and set(rows) == set(request_ids), "audit rows differ from error responses"
+    assert audit.accounts_for([o.request_id for o in errors]), "audit rows + logged events differ from error responses"
+    assert not audit.logged, audit.summaries  # nothing went wrong with the database: all stored
     assert len(workers) == WORKERS, f"responses came from {workers}"
     assert "at" in edit, "the load ended before the admin edit"
     assert not late_old, f"{len(late_old)} responses still had the old text after RELOAD_INTERVAL + 1 s"
