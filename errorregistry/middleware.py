@@ -91,8 +91,9 @@ class RequestIdMiddleware:
                 resolved = resolve_exception(exception)
             else:
                 resolved = resolve_status(response.status_code)
-            response = carry_over(response, render_error(request, resolved))
-        response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+            return carry_over(response, render_error(request, resolved))  # carries the ID already
+        if not isinstance(response, ErrorResponse):
+            response[registry_settings.REQUEST_ID_HEADER] = request.request_id
         return response
 
     @staticmethod

@@ -48,6 +48,10 @@ class Entry:
     translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     is_active: bool = True
     from_database: bool = False
+    # texts() per (requested language, LANGUAGE_CODE): the same few languages ask on every error.
+    _texts: dict[tuple[str | None, str], tuple[str, str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_declaration(cls, declaration: Declaration) -> Entry:
@@ -71,6 +75,15 @@ class Entry:
 
         ``fr-ca`` -> ``fr`` -> ``LANGUAGE_CODE`` -> the code's default text.
         """
+        key = (language, settings.LANGUAGE_CODE)
+        texts = self._texts.get(key)
+        if texts is None:
+            if len(self._texts) >= 64:  # languages come from clients: keep the memo small
+                self._texts.clear()
+            texts = self._texts[key] = self._choose_texts(language)
+        return texts
+
+    def _choose_texts(self, language: str | None) -> tuple[str, str, str]:
         message = action = None
         message_language = None
         for candidate in language_chain(language):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -85,7 +87,9 @@ def client_language(request: HttpRequest, requested: str | None = None) -> str:
     """The client's language among ``settings.LANGUAGES``.
 
     An explicit choice (``?lang=``) wins when it is supported; then the language
-    LocaleMiddleware chose, if it ran; then the Accept-Language header.
+    LocaleMiddleware chose, if it ran; then Django's own choice from the language
+    cookie and the Accept-Language header (remembered per header value: parsing it
+    on every error response costs more than the rest of the choice).
     """
     if requested:
         supported = supported_language(requested)
@@ -94,7 +98,25 @@ def client_language(request: HttpRequest, requested: str | None = None) -> str:
     language = getattr(request, "LANGUAGE_CODE", None)
     if language:
         return language
-    return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+    accept = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    language = _language_by_accept_header.get(accept)
+    if language is None:
+        language = translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+        if len(_language_by_accept_header) >= 1024:  # headers are the client's to choose
+            _language_by_accept_header.clear()
+        _language_by_accept_header[accept] = language
+    return language
+
+
+_language_by_accept_header: dict[str, str] = {}
+
+
+@receiver(setting_changed)
+def _forget_languages(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME"):
+        _language_by_accept_header.clear()
 
 
 def supported_language(requested: str) -> str | None:

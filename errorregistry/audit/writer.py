@@ -108,9 +108,15 @@ def write(events: list[dict[str, Any]], floods: list[Flood], summary: FailureSum
 
 
 def release_connection(alias: str) -> None:
-    """Close the writer's connection when it is broken or older than ``CONN_MAX_AGE``, as a request would."""
+    """Keep the writer's connection between batches, unless it broke or outlived a positive
+    ``CONN_MAX_AGE``: ``CONN_MAX_AGE = 0`` closes a request's connection when the request ends,
+    and the writer is no request (reconnecting for every batch would cost more than the batch)."""
+    connection = connections[alias]
     try:
-        connections[alias].close_if_unusable_or_obsolete()
+        if connection.settings_dict.get("CONN_MAX_AGE") != 0:
+            connection.close_if_unusable_or_obsolete()
+        elif connection.errors_occurred and not connection.is_usable():
+            connection.close()
     except Exception:  # noqa: BLE001
         logger.debug("errorregistry: closing the audit connection failed", exc_info=True)
 
