@@ -36,10 +36,11 @@ from rest_framework.settings import api_settings
 from errorregistry.catalog import INTERNAL_ERROR
 from errorregistry.conf import registry_settings
 from errorregistry.decorators import RAISES_ATTRIBUTE
-from errorregistry.formatters import BaseFormatter, RenderedError, get_formatter
+from errorregistry.formatters import OPTIONAL_MEMBERS, PRESETS, BaseFormatter, RenderedError, get_formatter
 from errorregistry.reference import Code, describe_member, markdown_text, member_path, plain_text
 from errorregistry.registry import Entry, registry
 from errorregistry.resolution import resolve_exception
+from errorregistry.schemas import envelope_schema as shipped_envelope_schema
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 STANDARD_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -57,13 +58,15 @@ def envelope_component_name(formatter: BaseFormatter | None = None) -> str:
 
 
 def envelope_schema(formatter: BaseFormatter | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.0 schema of the configured envelope, inferred from two sample outputs.
+    """The OpenAPI 3.0 schema of the configured envelope.
 
-    The smallest possible error gives the required members; a fully loaded one
-    (details, field errors, every optional member) gives the rest and their types.
+    A preset is described by its shipped JSON Schema (``errorregistry/schemas/``, in the
+    configured key style), narrowed to the configured optional members, which it then
+    always carries. A custom formatter is described from two sample outputs: the smallest
+    possible error gives the required members, a fully loaded one the rest and their types.
+    Either way each member's description is the one the reference page shows.
     """
     formatter = formatter or get_formatter()
-    smallest = formatter.format(RenderedError(code=SAMPLE_CODE, status=400, message="m", request_id="req_x"))
     loaded = formatter.format(
         RenderedError(
             code=SAMPLE_CODE,
@@ -80,9 +83,101 @@ def envelope_schema(formatter: BaseFormatter | None = None) -> dict[str, Any]:
             language="en",
         )
     )
-    schema = _schema_of(formatter, "", loaded, smallest)
+    preset = next((name for name, cls in PRESETS.items() if type(formatter) is cls), None)
+    if preset is not None:
+        schema = openapi30(shipped_envelope_schema(preset, formatter.key_style))
+        _keep_optional_members(schema, formatter)
+        _describe(schema, loaded, formatter)
+    else:
+        smallest = formatter.format(RenderedError(code=SAMPLE_CODE, status=400, message="m", request_id="req_x"))
+        schema = _schema_of(formatter, "", loaded, smallest)
     schema["description"] = f"The error envelope ({type(formatter).__name__}) of every error response."
     return schema
+
+
+# OpenAPI 3.0 has no null type: "null only" is nullable + enum [null]. Enums go inside allOf so that
+# drf-spectacular's enum hook (which lifts property enums into shared components) leaves them alone.
+def _only(value: Any) -> dict[str, Any]:
+    return {"nullable": True, "allOf": [{"enum": [None]}]} if value is None else {"allOf": [{"enum": [value]}]}
+
+
+def openapi30(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema 2020-12 document (as shipped in ``errorregistry/schemas/``) as an OpenAPI 3.0 schema.
+
+    Local ``$defs`` references are inlined; ``type: [T, "null"]`` becomes ``nullable``;
+    ``const`` becomes a one-value enum; keywords OpenAPI 3.0 lacks are dropped.
+    """
+    definitions = schema.get("$defs", {})
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return convert(definitions[ref.removeprefix("#/$defs/")])
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$schema", "$defs", "$id", "examples"):
+                continue
+            if key == "properties":
+                out[key] = {name: convert(member) for name, member in value.items()}
+            elif key == "const":
+                out.update(_only(value))
+            elif key == "type" and isinstance(value, list):
+                others = [t for t in value if t != "null"]
+                if len(others) == 1:
+                    out["type"] = others[0]
+                if "null" in value:
+                    out["nullable"] = True
+            elif key == "type" and value == "null":
+                out.update(_only(None))
+            else:
+                out[key] = convert(value)
+        return out
+
+    return convert(schema)
+
+
+def _keep_optional_members(node: Any, formatter: BaseFormatter) -> None:
+    """Drop the optional members the formatter does not output; require the ones it always does."""
+    if isinstance(node, list):
+        for item in node:
+            _keep_optional_members(item, formatter)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        for member in OPTIONAL_MEMBERS:
+            name = formatter.key(member)
+            if name not in properties:
+                continue
+            if member in formatter.optional_members:
+                node.setdefault("required", [])
+                if name not in node["required"]:
+                    node["required"].append(name)
+            else:
+                del properties[name]
+    for value in node.values():
+        _keep_optional_members(value, formatter)
+
+
+def _describe(schema: dict[str, Any], sample: Any, formatter: BaseFormatter) -> None:
+    """Give each envelope member the reference page's description (wrappers opened, ``details`` not)."""
+    properties = schema.get("properties", {})
+    if not isinstance(sample, dict):
+        return
+    for name, value in sample.items():
+        member = properties.get(name)
+        if member is None:
+            continue
+        description = plain_text(describe_member(formatter, name, value))
+        if description:
+            member["description"] = description
+        if isinstance(value, dict) and name != "details":
+            _describe(member, value, formatter)
 
 
 def _schema_of(
@@ -116,9 +211,7 @@ def _schema_of(
             items["properties"]["field"]["nullable"] = True
         return {"type": "array", "items": items}
     if loaded is None:
-        # OpenAPI 3.0 has no null type: "only null" is nullable + enum [null]. Inside allOf, so that
-        # drf-spectacular's enum hook (which lifts property enums into components) leaves it alone.
-        return {"nullable": True, "allOf": [{"enum": [None]}]}
+        return _only(None)
     if isinstance(loaded, bool):
         schema = {"type": "boolean"}
     elif isinstance(loaded, int):

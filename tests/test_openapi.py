@@ -11,7 +11,9 @@ from drf_spectacular.settings import patched_settings
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from errorregistry.formatters import get_formatter
 from errorregistry.models import ErrorCode
+from errorregistry.reference import describe_member, plain_text
 from errorregistry.registry import registry
 
 
@@ -367,3 +369,60 @@ def test_catalog_operations_have_schemas_and_unique_operation_ids(client, schema
     assert_documented(schema, "/api/errors/", "get", client.get("/api/errors/"))
     assert_documented(schema, "/api/errors/{code}/", "get", client.get("/api/errors/rate_limited/"))
     assert_documented(schema, "/api/errors/{code}/", "get", client.get("/api/errors/no_such_code/"))
+
+
+# -- one description of the envelope: the shipped JSON Schemas, the reference page's words -----
+
+
+def envelope_component(schema: dict, name: str = "ErrorEnvelope") -> OAS30Validator:
+    return OAS30Validator({**schema["components"]["schemas"][name], "components": schema["components"]})
+
+
+@pytest.mark.django_db
+def test_envelope_component_keeps_the_shipped_json_schema_constraints(schema):
+    component = envelope_component(schema)
+    valid = {"error": {"code": "c", "message": "m", "request_id": "req_1"}}
+    assert component.is_valid(valid)
+    assert not component.is_valid({"error": {"code": "c", "message": "m"}})  # request_id is required
+    assert not component.is_valid({"error": {**valid["error"], "surprise": 1}})  # no undeclared member
+    assert not component.is_valid({"error": {**valid["error"], "request_id": "has space"}})
+    assert not component.is_valid({"error": {**valid["error"], "details": {}}})  # details only when there are some
+    # Optional members not configured are not part of this envelope.
+    assert not component.is_valid({"error": {**valid["error"], "action": "a"}})
+
+
+@pytest.mark.django_db
+def test_envelope_members_are_described_in_the_reference_page_words(schema):
+    error = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]["properties"]
+    assert error["code"]["description"] == plain_text(describe_member(get_formatter(), "code", "c"))
+    assert "X-Request-Id" in error["request_id"]["description"]
+
+
+@pytest.mark.django_db
+def test_configured_optional_members_are_always_present_in_the_configured_key_style(api_client, synced):
+    settings_ = {"CATALOG": "project.demo.catalog.DEMO_CODES", "KEY_STYLE": "camel", "OPTIONAL_MEMBERS": ["retry_after"]}
+    with override_settings(ERROR_REGISTRY=settings_):
+        schema = demo_schema()
+        body = api_client.get("/api/demo/errors/rate_limited/").json()
+    error = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]
+    assert error["required"] == ["code", "message", "requestId", "retryAfter"]
+    assert error["properties"]["retryAfter"]["nullable"] is True
+    assert "action" not in error["properties"] and "request_id" not in error["properties"]
+    assert body["error"]["retryAfter"] == 60
+    envelope_component(schema).validate(body)
+    validate(schema)
+
+
+@pytest.mark.django_db
+def test_a_custom_formatter_is_described_from_its_output(api_client, synced):
+    settings_ = {"CATALOG": "project.demo.catalog.DEMO_CODES", "ENVELOPE": "tests.test_envelopes.FlatFormatter"}
+    with override_settings(ERROR_REGISTRY=settings_):
+        schema = demo_schema()
+        body = api_client.get("/api/demo/account/").json()
+    component = schema["components"]["schemas"]["FlatEnvelope"]
+    assert component["required"] == ["flat_code", "id"]
+    envelope_component(schema, "FlatEnvelope").validate(body)
+    assert list(schema["paths"]["/api/demo/account/"]["get"]["responses"]["401"]["content"]) == [
+        "application/vnd.flat+json"
+    ]
+    validate(schema)
