@@ -426,3 +426,10 @@ def test_a_custom_formatter_is_described_from_its_output(api_client, synced):
         "application/vnd.flat+json"
     ]
     validate(schema)
+
+
+@pytest.mark.django_db
+def test_an_unknown_format_override_is_a_documented_404(api_client, schema):
+    response = api_client.get("/api/demo/health/", {"format": "xml"})
+    assert response.status_code == 404
+    assert_documented(schema, "/api/demo/health/", "get", response)
