@@ -23,6 +23,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.openapi import AutoSchema
@@ -283,6 +284,8 @@ class ErrorResponsesAutoSchema(AutoSchema):
         if has_body:
             codes += [code_of(exceptions.ParseError()), code_of(exceptions.ValidationError({}))]
             codes.append(code_of(exceptions.UnsupportedMediaType("")))
+            # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (JSON or form).
+            codes.append(code_of(RequestDataTooBig()))
         authenticators = view.get_authenticators()
         guarded = [p for p in view.get_permissions() if not self.is_open(p)]
         if authenticators:

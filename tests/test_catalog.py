@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import translation
 
 from errorregistry.models import ErrorCode
 from errorregistry.registry import registry
@@ -143,7 +144,8 @@ LOCALE_MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.locale.LocaleMiddl
 def test_public_pages_ignore_the_language_cookie(client, synced, middleware, url):
     """Vary says Accept-Language only: a shared cache must not hand one visitor's cookie language to all."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
-    with override_settings(MIDDLEWARE=middleware):
+    # LocaleMiddleware activates the cookie's language for the thread: restore it afterwards.
+    with override_settings(MIDDLEWARE=middleware), translation.override(settings.LANGUAGE_CODE):
         by_cookie = client.get(url)
         by_header = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
     assert by_cookie["Content-Language"] == "en"

@@ -433,3 +433,11 @@ def test_an_unknown_format_override_is_a_documented_404(api_client, schema):
     response = api_client.get("/api/demo/health/", {"format": "xml"})
     assert response.status_code == 404
     assert_documented(schema, "/api/demo/health/", "get", response)
+
+
+@pytest.mark.django_db
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+def test_a_body_over_the_upload_limit_is_a_documented_413(api_client, schema):
+    response = api_client.post("/api/demo/orders/", {"email": "a" * 2000}, format="json")
+    assert response.status_code == 413
+    assert_documented(schema, "/api/demo/orders/", "post", response)
