@@ -40,7 +40,8 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-LOAD_DATABASE = "errorregistry_load"
+# One load database per run, like the test database: two runs on one server never drop each other's.
+LOAD_DATABASE = f"errorregistry_load_{os.getpid()}"
 WORKERS = 3
 REQUESTS = 20_000
 CONCURRENCY = 50
