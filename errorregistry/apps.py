@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -10,3 +12,9 @@ class ErrorRegistryConfig(AppConfig):
     def ready(self) -> None:
         # Only wiring here: nothing at import time touches the database or the cache.
         from errorregistry import checks, signals  # noqa: F401
+
+        if importlib.util.find_spec("drf_spectacular") is not None:
+            # Registers the OpenAPI description of the app's own catalog views (drf-spectacular
+            # extensions are found by being imported), so a project that includes
+            # errorregistry.urls gets a warning-free schema whatever schema class it uses.
+            from errorregistry import openapi  # noqa: F401

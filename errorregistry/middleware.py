@@ -42,7 +42,8 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             if response.status_code < 400:  # the common case: only the header to add
-                response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                if "public" not in response.get("Cache-Control", ""):  # a shared cache would replay it to all
+                    response[registry_settings.REQUEST_ID_HEADER] = request.request_id
                 return response
             return self.complete(request, response)
         finally:
@@ -53,7 +54,8 @@ class RequestIdMiddleware:
         try:
             response = await self.get_response(request)
             if response.status_code < 400:
-                response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                if "public" not in response.get("Cache-Control", ""):
+                    response[registry_settings.REQUEST_ID_HEADER] = request.request_id
                 return response
             # Rendering may reload the registry and auditing writes: both touch the database.
             return await sync_to_async(self.complete, thread_sensitive=True)(request, response)

@@ -458,9 +458,9 @@ def render_markdown(reference: Reference) -> str:
 
 def _markdown_block(block: Block) -> str:
     if isinstance(block, Heading):
-        return "#" * block.level + " " + _markdown_text(block.text)
+        return "#" * block.level + " " + markdown_text(block.text)
     if isinstance(block, Paragraph):
-        return _markdown_text(block.text)
+        return markdown_text(block.text)
     if isinstance(block, CodeBlock):
         longest = max((len(run) for run in re.findall(r"`+", block.content)), default=0)
         fence = "`" * max(3, longest + 1)
@@ -470,12 +470,13 @@ def _markdown_block(block: Block) -> str:
             "| " + " | ".join(markdown_escape(h) for h in block.headers) + " |",
             "|" + "---|" * len(block.headers),
         ]
-        lines += ["| " + " | ".join(_markdown_text(cell) for cell in row) + " |" for row in block.rows]
+        lines += ["| " + " | ".join(markdown_text(cell) for cell in row) + " |" for row in block.rows]
         return "\n".join(lines)
-    return "\n".join("- " + _markdown_text(item) for item in block.items)
+    return "\n".join("- " + markdown_text(item) for item in block.items)
 
 
-def _markdown_text(text: Text) -> str:
+def markdown_text(text: Text) -> str:
+    """Spans as Markdown: code spans fenced, links vetted, plain (admin) text escaped."""
     out = []
     for span in text:
         if isinstance(span, Code):
@@ -485,7 +486,7 @@ def _markdown_text(text: Text) -> str:
             out.append(f"{ticks}{pad}{content}{pad}{ticks}")
         elif isinstance(span, Link):
             url = span.url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
-            out.append(f"[{_markdown_text(span.text)}]({url})")
+            out.append(f"[{markdown_text(span.text)}]({url})")
         else:
             out.append(markdown_escape(span))
     return "".join(out)

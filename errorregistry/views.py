@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views import View
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,9 +18,29 @@ from rest_framework.views import APIView
 from errorregistry import __version__
 from errorregistry.conf import registry_settings
 from errorregistry.exceptions import ApiError
-from errorregistry.reference import build_reference, render_html, resolve_language
+from errorregistry.reference import build_reference, render_html
 from errorregistry.registry import Entry, registry
-from errorregistry.rendering import client_language
+from errorregistry.rendering import supported_language
+
+
+def public_language(request: HttpRequest, requested: str | None) -> str:
+    """``?lang=``, else ``Accept-Language``, else ``LANGUAGE_CODE``: never the language cookie or session.
+
+    These responses are public and cacheable and vary on ``Accept-Language``
+    only; a language read from a cookie (``LANGUAGE_COOKIE_NAME``) would let a
+    shared cache serve one visitor's language to everyone.
+    """
+    if requested:
+        supported = supported_language(requested)
+        if supported:
+            return supported
+    for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if accepted == "*":
+            break
+        supported = supported_language(accepted)
+        if supported:
+            return supported
+    return supported_language(settings.LANGUAGE_CODE) or settings.LANGUAGE_CODE
 
 
 def catalog_item(entry: Entry, language: str) -> dict[str, Any]:
@@ -43,7 +65,7 @@ class CatalogMixin:
     throttle_classes: list = []
 
     def language(self, request: Request) -> str:
-        return client_language(request._request, request.query_params.get("lang"))
+        return public_language(request._request, request.query_params.get("lang"))
 
     def cached_response(self, request: Request, data: Any, language: str, suffix: str) -> Response:
         etag = quote_etag(f"{__version__}-{registry.version}-{language}-{suffix}")
@@ -86,7 +108,7 @@ class ReferenceView(View):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        language = resolve_language(client_language(request, request.GET.get("lang")))
+        language = public_language(request, request.GET.get("lang"))
         response = HttpResponse(render_html(build_reference(language)), content_type="text/html; charset=utf-8")
         response["Content-Language"] = language
         # Inline CSS only: no script, no external asset may run or load on this page.

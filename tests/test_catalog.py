@@ -1,6 +1,9 @@
 """The JSON catalog: every active code, in the client's language, cheap to poll."""
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.utils import translation
 
 from errorregistry.models import ErrorCode
 from errorregistry.registry import registry
@@ -128,3 +131,40 @@ def test_inactive_code_has_no_detail_page(api_client):
     ErrorCodeFactory(code="retired_code", is_active=False)
     response = api_client.get("/api/errors/retired_code/")
     assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
+
+
+# -- public caching: nothing in the response may depend on more than the URL and Accept-Language --
+
+LOCALE_MIDDLEWARE = [*settings.MIDDLEWARE, "django.middleware.locale.LocaleMiddleware"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("middleware", [settings.MIDDLEWARE, LOCALE_MIDDLEWARE], ids=["plain", "locale-middleware"])
+@pytest.mark.parametrize("url", [CATALOG, CATALOG + "not_found/", CATALOG + "reference/"])
+def test_public_pages_ignore_the_language_cookie(client, synced, middleware, url):
+    """Vary says Accept-Language only: a shared cache must not hand one visitor's cookie language to all."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    # LocaleMiddleware activates the cookie's language for the thread: restore it afterwards.
+    with override_settings(MIDDLEWARE=middleware), translation.override(settings.LANGUAGE_CODE):
+        by_cookie = client.get(url)
+        by_header = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert by_cookie["Content-Language"] == "en"
+    assert "Cookie" not in by_cookie.get("Vary", "")
+    assert by_header["Content-Language"] == "fr"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [CATALOG, CATALOG + "not_found/", CATALOG + "reference/"])
+def test_public_cacheable_responses_carry_no_request_id(client, synced, url):
+    """A shared cache would replay one request's X-Request-Id to every client."""
+    first = client.get(url)
+    assert "public" in first["Cache-Control"]
+    assert "X-Request-Id" not in first
+    if first.has_header("ETag"):
+        assert "X-Request-Id" not in client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+
+@pytest.mark.django_db
+def test_private_responses_keep_their_request_id(client, synced):
+    assert client.get("/api/demo/health/")["X-Request-Id"].startswith("req_")
+    assert client.get(CATALOG + "no_such_code/")["X-Request-Id"].startswith("req_")

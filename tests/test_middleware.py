@@ -4,7 +4,7 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.test import AsyncClient, override_settings
+from django.test import AsyncClient, Client, override_settings
 
 from errorregistry.log import RequestIdFilter
 from errorregistry.request_id import is_minted_request_id
@@ -124,6 +124,18 @@ def test_async_client_gets_the_envelope_and_audit():
     assert (crashed.status_code, crashed.json()["error"]["code"]) == (500, "internal_error")
     for response in (drf, async_view, crashed):
         assert ErrorEvent.objects.filter(request_id=response["X-Request-Id"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("client_class", [Client, AsyncClient], ids=["sync", "async"])
+def test_public_cacheable_success_gets_no_request_id_header_in_either_mode(client_class):
+    """A shared cache would replay one request's ID to every client; private responses keep theirs."""
+    client = client_class(raise_request_exception=False)
+    get = client.get if client_class is Client else async_to_sync(client.get)
+    public = get("/api/errors/")
+    private = get("/api/demo/health/")
+    assert "public" in public["Cache-Control"] and "X-Request-Id" not in public
+    assert private["X-Request-Id"].startswith("req_")
 
 
 class CapturingHandler(logging.Handler):

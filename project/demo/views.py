@@ -8,15 +8,23 @@ import uuid
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponseNotFound, JsonResponse
-from rest_framework import exceptions, permissions, throttling
-from rest_framework.decorators import api_view
+from rest_framework import exceptions, parsers, permissions, throttling
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view, schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from errorregistry import ApiError
 from errorregistry.decorators import raises
 from errorregistry.registry import registry
-from project.demo.serializers import OrderSerializer, TeamSerializer
+from project.demo.openapi import AnyCodeSchema
+from project.demo.serializers import (
+    AccountSerializer,
+    OkSerializer,
+    OrderCreatedSerializer,
+    OrderSerializer,
+    TeamSerializer,
+)
 
 logger = logging.getLogger("project.demo")
 
@@ -32,7 +40,10 @@ class OrderView(APIView):
     """POST an order; invalid input fails with every field error at once."""
 
     permission_classes = [permissions.AllowAny]
+    # Nested objects and lists: only JSON can carry them (form data would lose them), and the schema says so.
+    parser_classes = [parsers.JSONParser]
 
+    @extend_schema(request=OrderSerializer, responses={201: OrderCreatedSerializer})
     def post(self, request):
         serializer = OrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -44,6 +55,7 @@ class AccountView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(responses=AccountSerializer)
     def get(self, request):
         return Response({"username": request.user.get_username()})
 
@@ -52,6 +64,7 @@ class ThrottledView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [DemoThrottle]
 
+    @extend_schema(responses=OkSerializer)
     def get(self, request):
         return Response({"ok": True})
 
@@ -61,6 +74,8 @@ class ExportView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    # Never succeeds: only the error responses are documented.
+    @extend_schema(request=None, responses={})
     @raises("insufficient_credits", "insufficient_scope")
     def post(self, request):
         scope = request.headers.get("X-Token-Scope", "read")
@@ -74,6 +89,8 @@ class TeamView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=TeamSerializer, responses={})
+    @raises("insufficient_credits")
     def post(self, request):
         serializer = TeamSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -82,7 +99,9 @@ class TeamView(APIView):
         raise ApiError("insufficient_credits", details={"balance": 0, "required": 5})
 
 
+@extend_schema(responses={})
 @api_view(["GET"])
+@schema(AnyCodeSchema())
 def raise_code(request, code: str):
     """Raise any registry code: ``/api/demo/errors/<code>/``."""
     if registry.get(code) is None:
@@ -90,11 +109,13 @@ def raise_code(request, code: str):
     raise ApiError(code)
 
 
+@extend_schema(responses={})
 @api_view(["GET"])
 def crash(request):
     raise RuntimeError("database password=hunter2 leaked in an exception message")
 
 
+@extend_schema(responses=OkSerializer)
 @api_view(["GET"])
 def health(request):
     return Response({"ok": True})

@@ -24,7 +24,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOAD_DATABASE = "errorregistry_load"
+# One load database per run, like the test database: two runs on one server never drop each other's.
+LOAD_DATABASE = f"errorregistry_load_{os.getpid()}"
 
 needs_postgres_and_redis = pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
