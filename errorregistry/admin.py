@@ -15,7 +15,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole, language_choices
-from errorregistry.support import STATUS_CLASSES, SupportViews, can_use_support
+from errorregistry.support import SupportViews, can_use_support
+from errorregistry.support_queries import STATUS_CLASSES
 
 
 class TranslationForm(forms.ModelForm):
