@@ -16,8 +16,13 @@ from errorregistry.models import ErrorCode, ErrorCodeTranslation, language_choic
 CONTRACT_FIELDS = ("code", "http_status", "retryable")
 
 
+def language_options() -> list[tuple[str, str]]:
+    # A blank first choice: an untouched extra row must not turn into an empty translation on save.
+    return [("", "---------"), *language_choices()]
+
+
 class TranslationForm(forms.ModelForm):
-    language = forms.ChoiceField(label=_("language"), choices=language_choices)
+    language = forms.ChoiceField(label=_("language"), choices=language_options)
 
     class Meta:
         model = ErrorCodeTranslation

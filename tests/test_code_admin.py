@@ -359,3 +359,14 @@ def test_docs_accept_a_regional_variant_of_a_configured_language(synced):
     out = StringIO()
     call_command("errorregistry_docs", "--language", "fr-ca", stdout=out)
     assert out.getvalue().startswith("# Erreurs")
+
+
+def test_an_untouched_extra_translation_row_saves_nothing(admin):
+    row = ErrorCodeFactory(code="untouched")
+    page = admin.get(change_url(row)).content.decode()
+    assert '<option value="" selected>---------</option>' in page
+
+    data = form_data(row, **{"translations-TOTAL_FORMS": "1", "translations-0-language": "",
+                             "translations-0-message": "", "translations-0-action": ""})
+    assert admin.post(change_url(row), data).status_code == 302
+    assert not row.translations.exists()
