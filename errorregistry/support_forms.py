@@ -23,6 +23,10 @@ SINCE_CHOICES: dict[str, timedelta] = {
     "30d": timedelta(days=30),
 }
 SINCE_LABELS = {"1h": _("Last hour"), "24h": _("Last 24 hours"), "7d": _("Last 7 days"), "30d": _("Last 30 days")}
+# Filters on columns without an index: alone, with no time range, they would walk the whole table.
+UNINDEXED = ("path", "method", "language", "view")
+INDEXED = ("code", "client_id", "user")
+DEFAULT_RANGE = "7d"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -86,11 +90,19 @@ class EventFilterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
+    # True when the last 7 days were applied because only unindexed filters were given.
+    range_defaulted = False
+
     def clean(self) -> dict:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and start >= end:
             raise ValidationError(_("“From” must be before “Until”."), code="empty_range")
+        unindexed = any(data.get(name) for name in UNINDEXED)
+        narrowed = any(data.get(name) for name in (*INDEXED, "since", "start", "end"))
+        if unindexed and not narrowed:
+            data["since"] = DEFAULT_RANGE
+            self.range_defaulted = True
         return data
 
     def filter(self, queryset: QuerySet[ErrorEvent], now: datetime | None = None) -> QuerySet[ErrorEvent]:

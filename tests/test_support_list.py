@@ -229,3 +229,24 @@ def test_the_list_links_to_the_export_with_the_same_filters(support_client):
 
 def test_export_is_read_only(support_client):
     assert support_client.post(export_url()).status_code == 405
+
+
+def test_unindexed_filters_alone_search_the_last_seven_days_and_say_so(support_client):
+    recent = ErrorEventFactory(method="DELETE", created_at=timezone.now() - timedelta(days=6))
+    ErrorEventFactory(method="DELETE", created_at=timezone.now() - timedelta(days=8))
+
+    response = support_client.get(events_url(method="DELETE"))
+
+    assert listed(response) == [recent.request_id]
+    assert "Searching the last 7 days" in response.content.decode()
+    assert [row["request_id"] for row in exported(support_client.get(export_url(method="DELETE")))] == [recent.request_id]
+
+
+@pytest.mark.parametrize("narrowing", [{"since": "30d"}, {"code": "validation_error"}, {"user": "1"}])
+def test_unindexed_filters_search_further_back_with_a_range_or_an_indexed_filter(narrowing, support_client):
+    old = ErrorEventFactory(method="DELETE", user_id="1", created_at=timezone.now() - timedelta(days=8))
+
+    response = support_client.get(events_url(method="DELETE", **narrowing))
+
+    assert listed(response) == [old.request_id]
+    assert "Searching the last 7 days" not in response.content.decode()
