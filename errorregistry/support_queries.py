@@ -197,10 +197,7 @@ class CodeTrend:
 def top_codes(queryset: QuerySet[ErrorEvent], chart: ChartData, *, rows: int = TOP_CODES_ROWS) -> list[CodeTrend]:
     """The chart's busiest codes with their change: the current counts come from the chart already
     drawn; the previous window costs one GROUP BY over that window only (index on created_at)."""
-    current: dict[str, int] = {}
-    for code, count in chart.code_totals.items():
-        current[code] = count
-    ranked = sorted(current.items(), key=lambda item: (-item[1], item[0]))[:rows]
+    ranked = sorted(chart.code_totals.items(), key=lambda item: (-item[1], item[0]))[:rows]
     if not ranked:
         return []
     start = chart.buckets[0]

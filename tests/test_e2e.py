@@ -187,7 +187,6 @@ def test_a_product_person_edits_a_code_with_the_live_preview_and_confirms_a_stat
         page.check("input[name=confirm_contract_change]")
         page.click("input[name=_save]")
         page.wait_for_url("**/admin/errorregistry/errorcode/")
-        browser_history = None
         page.goto(f"{live_server.url}/admin/errorregistry/errorcode/{row.pk}/history/")
         browser_history = page.inner_text("#content")
 

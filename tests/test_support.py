@@ -225,7 +225,7 @@ def test_a_minted_request_id_wins_over_a_client_supplied_copy_of_it(support_clie
 
 
 def test_search_results_say_which_id_matched(support_client):
-    first, second = ErrorEventFactory.create_batch(2, client_request_id="shared")
+    ErrorEventFactory.create_batch(2, client_request_id="shared")
 
     text = support_client.get(SEARCH_URL, {"q": "shared"}).content.decode()
 
