@@ -250,3 +250,16 @@ def test_unindexed_filters_search_further_back_with_a_range_or_an_indexed_filter
 
     assert listed(response) == [old.request_id]
     assert "Searching the last 7 days" not in response.content.decode()
+
+
+def test_the_list_speaks_french_to_a_french_admin(support_client):
+    from django.utils import translation
+
+    ErrorEventFactory(code="not_found")
+
+    with translation.override("fr"):
+        text = support_client.get(events_url()).content.decode()
+
+    assert "Erreurs : liste, graphique, export" in text
+    assert ">Évolution</th>" in text  # not Django admin's "Modifier"
+    assert "Exporter ces erreurs en CSV" in text
