@@ -1,112 +1,222 @@
-"""Admin for the registry (editable by product people) and the audit trail (read-only)."""
+"""Admin for the registry (editable by product people) and the support console (read-only)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import admin
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern
-from django.utils.functional import cached_property
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole, language_choices
-from errorregistry.support import STATUS_CLASSES, SupportViews, can_use_support
-
-
-class TranslationForm(forms.ModelForm):
-    language = forms.ChoiceField(label=_("language"), choices=language_choices)
-
-    class Meta:
-        model = ErrorCodeTranslation
-        fields = ["language", "message", "action"]
+from errorregistry.admin_forms import ErrorCodeForm, TranslationForm
+from errorregistry.code_preview import entry_placeholders, placeholder_warnings, preview
+from errorregistry.coverage import coverage_of, gaps, translated_languages
+from errorregistry.history import change_message
+from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole
+from errorregistry.registry import Entry, registry
+from errorregistry.support import SupportViews, can_use_support
 
 
 class TranslationInline(admin.TabularInline):
     model = ErrorCodeTranslation
     form = TranslationForm
     extra = 1
+    classes = ["errorregistry-translations"]
+
+
+def entry_of(row: ErrorCode) -> Entry:
+    """A saved row as the registry would load it (its translations must be fetched or prefetched)."""
+    return Entry(
+        code=row.code,
+        http_status=row.http_status,
+        category=row.category,
+        message=row.message,
+        action=row.action,
+        retryable=row.retryable,
+        retry_after=row.retry_after,
+        docs_url=row.docs_url,
+        translations={t.language.lower(): (t.message, t.action) for t in row.translations.all()},
+        is_active=row.is_active,
+    )
+
+
+def entry_from_post(data: Any) -> Entry:
+    """The code as typed in the change form, valid or not, for the live preview."""
+
+    def number(name: str, default: int | None) -> int | None:
+        try:
+            return int(data.get(name, ""))
+        except (TypeError, ValueError):
+            return default
+
+    translations = {}
+    total = number("translations-TOTAL_FORMS", 0) or 0
+    for index in range(min(total, 100)):
+        prefix = f"translations-{index}-"
+        language = (data.get(prefix + "language") or "").lower()
+        if language and not data.get(prefix + "DELETE"):
+            translations[language] = (data.get(prefix + "message", ""), data.get(prefix + "action", ""))
+    return Entry(
+        code=data.get("code") or data.get("original_code") or "",
+        http_status=number("http_status", 400) or 400,
+        category=data.get("category", ""),
+        message=data.get("message", ""),
+        action=data.get("action", ""),
+        retryable=bool(data.get("retryable")),
+        retry_after=number("retry_after", None),
+        docs_url=data.get("docs_url", ""),
+        translations=translations,
+    )
+
+
+def render_preview(entry: Entry) -> SafeString:
+    return render_to_string(
+        "errorregistry/admin/code_preview.html",
+        {
+            "previews": preview(entry),
+            "placeholders": entry_placeholders(entry),
+            "warnings": placeholder_warnings(entry),
+        },
+    )
 
 
 @admin.register(ErrorCode)
 class ErrorCodeAdmin(admin.ModelAdmin):
-    list_display = ["code", "http_status", "category", "retryable", "is_active", "languages", "updated_at"]
+    form = ErrorCodeForm
+    list_display = ["code", "http_status", "category", "short_message", "retryable", "is_active", "coverage", "updated_at"]
     list_filter = ["category", "http_status", "retryable", "is_active", "audit_policy"]
     search_fields = ["code", "message", "action"]
     search_help_text = _("Search by code, message or action.")
     inlines = [TranslationInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    change_list_template = "errorregistry/admin/errorcode_change_list.html"
     fieldsets = [
-        (None, {"fields": ["code", "http_status", "category", "is_active"]}),
+        (None, {"fields": ["code", "http_status", "category", "is_active", "confirm_contract_change"]}),
         (_("Client-facing text"), {"fields": ["message", "action", "docs_url"]}),
         (_("Retries"), {"fields": ["retryable", "retry_after"]}),
+        (_("What clients receive"), {"fields": ["client_preview"], "classes": ["errorregistry-preview-set"]}),
         (_("Audit"), {"fields": ["audit_policy", "audit_sample_rate"]}),
         (_("History"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    class Media:
+        js = ["errorregistry/code_preview.js"]
+        css = {"all": ["errorregistry/code_admin.css"]}
+
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related(
-            Prefetch("translations", queryset=ErrorCodeTranslation.objects.only("error_code_id", "language"))
+            Prefetch("translations", queryset=ErrorCodeTranslation.objects.only("error_code_id", "language", "message", "action"))
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: ErrorCode | None = None) -> list[str]:
         # A code is a public contract: once saved it cannot be renamed.
-        readonly = ["created_at", "updated_at"]
+        readonly = ["client_preview", "created_at", "updated_at"]
         return ["code", *readonly] if obj is not None else readonly
 
-    @admin.display(description=_("languages"))
-    def languages(self, obj: ErrorCode) -> str:
-        return ", ".join(t.language for t in obj.translations.all()) or "—"
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="%s_%s_preview" % info),
+            path("coverage/", self.admin_site.admin_view(self.coverage_view), name="%s_%s_coverage" % info),
+            *super().get_urls(),
+        ]
 
+    def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
+        if add:
+            return super().construct_change_message(request, form, formsets, add)
+        return change_message(form, formsets, ignore=["confirm_contract_change"])
 
-class BoundedCountPaginator(Paginator):
-    """Counts at most ``count_limit`` rows, so a changelist never counts a table of millions.
+    # Columns and read-only fields
 
-    Past the limit the admin shows "10000" and that many pages; search or filter to narrow it.
-    """
+    @admin.display(description=_("message"))
+    def short_message(self, obj: ErrorCode) -> str:
+        return Truncator(obj.message).chars(70)
 
-    count_limit = 10_000
+    @admin.display(description=_("translations"))
+    def coverage(self, obj: ErrorCode) -> SafeString | str:
+        entry = entry_of(obj)
+        badges = []
+        for language, _name in translated_languages():
+            result = coverage_of(entry, language)
+            if result.complete:
+                badges.append(("errorregistry-badge ok", language, "✓", _("translated")))
+            else:
+                missing = ", ".join(str(_(m)) for m in result.missing)
+                badges.append(("errorregistry-badge missing", language, "✗", _("missing: %s") % missing))
+        if not badges:
+            return "—"
+        return format_html_join(" ", '<span class="{}" title="{}">{} {}</span>', ((c, t, l, m) for c, l, m, t in badges))
 
-    @cached_property
-    def count(self) -> int:
-        if isinstance(self.object_list, QuerySet):
-            return self.object_list.order_by()[: self.count_limit].count()
-        return super().count
+    @admin.display(description=_("preview"))
+    def client_preview(self, obj: ErrorCode | None) -> SafeString:
+        content = render_preview(entry_of(obj)) if obj is not None and obj.pk else format_html(
+            '<p class="help">{}</p>', _("Type a message to see what clients will receive.")
+        )
+        return format_html(
+            '<div id="errorregistry-preview" data-url="{}" data-code="{}" aria-live="polite">{}</div>',
+            reverse(f"{self.admin_site.name}:errorregistry_errorcode_preview"),
+            obj.code if obj is not None else "",
+            content,
+        )
 
+    # Views
 
-class StatusClassFilter(admin.SimpleListFilter):
-    """4xx / 5xx as ranges: a filter on the raw status would run DISTINCT over the table."""
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The preview for the form as typed (POST, CSRF-checked): HTML for the code page's panel."""
+        if not (self.has_change_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return HttpResponse(render_preview(entry_from_post(request.POST)))
 
-    title = _("status class")
-    parameter_name = "status_class"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(key, label) for key, (label, _q) in STATUS_CLASSES.items()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() in STATUS_CLASSES:
-            return queryset.filter(STATUS_CLASSES[self.value()][1])
-        return queryset
+    def coverage_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        entries = registry.all()
+        pks = dict(ErrorCode.objects.filter(code__in=list(entries)).values_list("code", "pk"))
+        can_change = self.has_change_permission(request)
+        languages = []
+        for (language, name), (_code, missing) in zip(translated_languages(), gaps(entries).items()):
+            rows = [
+                (
+                    item,
+                    entries[item.code].message,
+                    reverse(f"{self.admin_site.name}:errorregistry_errorcode_change", args=[pks[item.code]])
+                    if can_change and item.code in pks else "",
+                )
+                for item in missing
+            ]
+            languages.append({"code": language, "name": name, "rows": rows})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Translation coverage"),
+            "opts": self.opts,
+            "languages": languages,
+            "total_codes": len(entries),
+        }
+        return TemplateResponse(request, "errorregistry/admin/coverage.html", context)
 
 
 @admin.register(ErrorEvent)
 class ErrorEventAdmin(admin.ModelAdmin):
-    """The audit trail: read-only, and cheap on a table of millions of rows."""
+    """Kept registered so that existing admin links to events still resolve, but hidden from the index:
+    the support console's list is the one list of errors. Its pages redirect there."""
 
-    list_display = ["created_at", "request_id", "code", "http_status", "method", "path", "user_name"]
-    list_filter = [StatusClassFilter, "unknown_code"]
-    paginator = BoundedCountPaginator
-    show_facets = admin.ShowFacets.NEVER  # facet counts would COUNT the table once per filter choice
-    search_fields = ["=request_id", "=client_request_id", "=code"]
-    search_help_text = _("Exact request ID, client request ID or code.")
-    date_hierarchy = None
-    show_full_result_count = False
-    list_per_page = 50
-    actions = None
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_use_support(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -116,6 +226,24 @@ class ErrorEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        # The old admin search (?q=) was an ID lookup: the console's search page does that.
+        if request.GET.get("q"):
+            target = reverse(f"{self.admin_site.name}:errorregistry_supportconsole_changelist")
+            return HttpResponseRedirect(f"{target}?{urlencode({'q': request.GET['q']})}")
+        return HttpResponseRedirect(reverse(f"{self.admin_site.name}:errorregistry_support_events"))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404
+        return HttpResponseRedirect(reverse(f"{self.admin_site.name}:errorregistry_support_event", args=[int(object_id)]))
 
 
 @admin.register(SupportConsole)

@@ -7,11 +7,11 @@ range, and an SVG string built here with every stored value escaped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.html import format_html
@@ -34,6 +34,7 @@ class Window:
 
 
 WINDOWS: dict[str, Window] = {
+    "1h": Window("1h", gettext_lazy("Last hour, by minute"), "minute", timedelta(minutes=1), 60),
     "24h": Window("24h", gettext_lazy("Last 24 hours, by hour"), "hour", timedelta(hours=1), 24),
     "7d": Window("7d", gettext_lazy("Last 7 days, by day"), "day", timedelta(days=1), 7),
 }
@@ -61,6 +62,8 @@ class ChartData:
     window: Window
     buckets: tuple[datetime, ...]
     series: tuple[Series, ...]
+    # Every code's total over the window, including the codes grouped under "other codes".
+    code_totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -73,20 +76,32 @@ class ChartData:
 def bucket_starts(window: Window, now: datetime | None = None) -> tuple[datetime, ...]:
     """The start of each bucket, oldest first; the last one holds ``now``."""
     now = (now or timezone.now()).astimezone(UTC)
-    if window.unit == "hour":
+    if window.unit == "minute":
+        last = now.replace(second=0, microsecond=0)
+    elif window.unit == "hour":
         last = now.replace(minute=0, second=0, microsecond=0)
     else:
         last = now.replace(hour=0, minute=0, second=0, microsecond=0)
     return tuple(last - window.step * i for i in reversed(range(window.buckets)))
 
 
-def count_errors(window_key: str = DEFAULT_WINDOW, *, now: datetime | None = None, top: int = TOP_CODES) -> ChartData:
-    """Counts per (bucket, code) over the window only; the top codes keep their own series."""
+def count_errors(
+    window_key: str = DEFAULT_WINDOW,
+    *,
+    queryset: QuerySet[ErrorEvent] | None = None,
+    now: datetime | None = None,
+    top: int = TOP_CODES,
+) -> ChartData:
+    """Counts per (bucket, code) over the window only; the top codes keep their own series.
+
+    ``queryset`` narrows the events counted (the support list's filters); the window bounds it in time.
+    """
     window = WINDOWS.get(window_key, WINDOWS[DEFAULT_WINDOW])
     buckets = bucket_starts(window, now)
     index = {start: i for i, start in enumerate(buckets)}
+    base = ErrorEvent.objects.all() if queryset is None else queryset
     rows = (
-        ErrorEvent.objects.filter(created_at__gte=buckets[0])
+        base.filter(created_at__gte=buckets[0])
         .annotate(bucket=Trunc("created_at", window.unit, tzinfo=UTC))
         .order_by()  # no model ordering: it would join the GROUP BY
         .values("bucket", "code")
@@ -104,7 +119,8 @@ def count_errors(window_key: str = DEFAULT_WINDOW, *, now: datetime | None = Non
     if len(ranked) > top:
         rest = [sum(counts[i] for _code, counts in ranked[top:]) for i in range(len(buckets))]
         series.append(Series(_("other codes"), tuple(rest), OTHER_COLOUR, grouped=True))
-    return ChartData(window=window, buckets=buckets, series=tuple(series))
+    totals = {code: sum(counts) for code, counts in ranked}
+    return ChartData(window=window, buckets=buckets, series=tuple(series), code_totals=totals)
 
 
 def nice_ceiling(value: int) -> int:
@@ -119,7 +135,7 @@ def nice_ceiling(value: int) -> int:
 
 def bucket_label(window: Window, start: datetime) -> str:
     """Buckets are UTC hours or days, labelled in UTC so a label never straddles two buckets."""
-    return start.strftime("%H:%M") if window.unit == "hour" else start.strftime("%a %d")
+    return start.strftime("%H:%M") if window.unit in ("hour", "minute") else start.strftime("%a %d")
 
 
 def render_svg(data: ChartData, *, width: int = 760, height: int = 280) -> SafeString:
@@ -172,7 +188,7 @@ def render_svg(data: ChartData, *, width: int = 760, height: int = 280) -> SafeS
         )
     slot = plot_w / len(data.buckets)
     bar_w = max(slot * 0.7, 1)
-    label_every = 3 if data.window.unit == "hour" else 1
+    label_every = {"minute": 10, "hour": 3}.get(data.window.unit, 1)
     for i, start in enumerate(data.buckets):
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -138,3 +139,11 @@ def get_formatter() -> BaseFormatter:
 def _build_formatter(envelope: str, key_style: str, optional_members: tuple[str, ...]) -> BaseFormatter:
     formatter_class = PRESETS.get(envelope) or import_string(envelope)
     return formatter_class(key_style=key_style, optional_members=optional_members)
+
+
+def status_phrase(status: int) -> str:
+    """The standard reason phrase of ``status`` ("" for a status HTTP does not name)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

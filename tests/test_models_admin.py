@@ -114,7 +114,7 @@ def test_code_is_read_only_once_saved(admin_client_logged_in):
     url = reverse("admin:errorregistry_errorcode_change", args=[row.pk])
     page = admin_client_logged_in.get(url)
     assert 'name="code"' not in page.content.decode()
-    response = admin_client_logged_in.post(url, code_form(code="renamed", http_status="409"))
+    response = admin_client_logged_in.post(url, code_form(code="renamed", http_status="409", confirm_contract_change="on"))
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.code, row.http_status) == ("frozen_code", 409)
@@ -124,14 +124,17 @@ def test_admin_list_shows_languages_present_and_filters(admin_client_logged_in):
     TranslationFactory(error_code=ErrorCodeFactory(code="listed_code"), language="fr")
     page = admin_client_logged_in.get(reverse("admin:errorregistry_errorcode_changelist") + "?q=listed")
     content = page.content.decode()
-    assert "listed_code" in content and ">fr<" in content
+    assert "listed_code" in content and "Message for listed_code." in content
+    assert '<span class="errorregistry-badge ok" title="translated">fr ✓</span>' in content
     assert admin_client_logged_in.get(reverse("admin:errorregistry_errorcode_changelist") + "?category__exact=auth").status_code == 200
 
 
 def test_admin_edit_changes_responses_at_once(admin_client_logged_in, api_client):
     row = ErrorCodeFactory(code="not_authenticated", http_status=401, message="Log in first.")
     url = reverse("admin:errorregistry_errorcode_change", args=[row.pk])
-    form = code_form(code="not_authenticated", http_status="401", message="Please sign in.", **inline_management(total=0))
+    form = code_form(
+        code="not_authenticated", http_status="401", message="Please sign in.", retryable="", **inline_management(total=0)
+    )
     assert admin_client_logged_in.post(url, form).status_code == 302
     assert api_client.get("/api/demo/account/").json()["error"]["message"] == "Please sign in."
 
@@ -140,8 +143,8 @@ def test_error_events_are_read_only_in_the_admin(admin_client_logged_in):
     from tests.factories import ErrorEventFactory
 
     event = ErrorEventFactory()
-    assert admin_client_logged_in.get(reverse("admin:errorregistry_errorevent_changelist")).status_code == 200
+    assert admin_client_logged_in.get(reverse("admin:errorregistry_errorevent_changelist")).status_code == 302
     assert admin_client_logged_in.get(reverse("admin:errorregistry_errorevent_add")).status_code == 403
     change = admin_client_logged_in.post(reverse("admin:errorregistry_errorevent_change", args=[event.pk]), {"code": "x"})
     event.refresh_from_db()
-    assert change.status_code in (200, 403) and event.code == "validation_error"
+    assert change.status_code in (302, 403) and event.code == "validation_error"

@@ -94,6 +94,7 @@ def test_docs_show_an_entry_edited_in_the_admin_a_moment_earlier(synced):
         "insufficient_credits",
         message="Out of credits: top up first.",
         retryable="on",
+        confirm_contract_change="on",
         **{"translations-0-message": "Plus de crédits : rechargez d'abord."},
     )
 

@@ -1,5 +1,8 @@
 """The support console inside the admin: permissions, lookup, event page, list, chart, escaping."""
 
+import csv
+import io
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -10,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from errorregistry import support
-from errorregistry.models import ErrorEvent
+from errorregistry import support_queries
+from errorregistry.models import ErrorCode, ErrorEvent
 from tests.factories import ErrorCodeFactory, ErrorEventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +22,15 @@ pytestmark = pytest.mark.django_db
 PERM = "errorregistry.view_errorevent"
 SEARCH_URL = "/admin/errorregistry/supportconsole/"
 XSS = "<script>alert(1)</script>"
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.status_code
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    return [dict(zip(header, header))] + [dict(zip(header, row)) for row in reader]
 
 
 def support_url(page: str, event: ErrorEvent) -> str:
@@ -38,7 +50,11 @@ def events_url(**params: str) -> str:
 
 
 def chart_url(window: str = "24h") -> str:
-    return reverse("admin:errorregistry_support_chart") + f"?window={window}"
+    return events_url(window=window)
+
+
+def export_url(**params: str) -> str:
+    return reverse("admin:errorregistry_support_export") + ("?" + urlencode(params) if params else "")
 
 
 USER_KINDS = {
@@ -48,7 +64,7 @@ USER_KINDS = {
     "staff_with_permission": {"is_staff": True, "permissions": [PERM]},
     "superuser": {"is_staff": True, "is_superuser": True},
 }
-PAGES = ["search", "events", "event", "chart"]
+PAGES = ["search", "events", "event", "export", "chart"]
 
 
 def client_for(kind: str) -> Client:
@@ -96,8 +112,16 @@ def test_staff_without_view_errorevent_are_forbidden(page, event):
 def test_staff_with_view_errorevent_and_superusers_see_every_page(kind, page, event):
     response = client_for(kind).get(support_url(page, event))
 
-    assert response.status_code == 200
-    assert b"Look up a request ID" in response.content  # the console's navigation
+    if page == "chart":  # the chart's old page now sits above the list
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admin:errorregistry_support_events")
+    elif page == "export":
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert event.request_id in b"".join(response.streaming_content).decode()
+    else:
+        assert response.status_code == 200
+        assert b"Look up a request ID" in response.content  # the console's navigation
 
 
 def test_the_admin_index_links_to_the_support_console_for_users_with_the_permission(support_client):
@@ -165,12 +189,47 @@ def test_lookup_finds_a_request_id_inside_a_pasted_header_line(event, support_cl
     assert response["Location"] == event_url(event)
 
 
-def test_lookup_finds_the_clients_own_correlation_id(support_client):
+def test_lookup_lists_a_match_on_the_clients_own_id_and_says_so_instead_of_opening_it(support_client):
     event = ErrorEventFactory(client_request_id="checkout-42")
 
     response = support_client.get(SEARCH_URL, {"q": " checkout-42 "})
 
-    assert response["Location"] == event_url(event)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Matched a client-supplied ID, not one of our request IDs." in text
+    assert "client-supplied ID</span>" in text
+    assert event_url(event) in text
+
+
+def test_a_planted_request_id_never_redirects_to_the_attackers_event(support_client):
+    # A client sent X-Request-Id: req_<...>; it is stored as its client ID, and no real event has that ID.
+    planted = "req_01HZZZZZZZZZZZZZZZZZZZZZZZ"
+    attacker = ErrorEventFactory(client_request_id=planted, path="/api/attacker/")
+
+    response = support_client.get(SEARCH_URL, {"q": planted})
+
+    assert response.status_code == 200
+    assert "client-supplied ID</span>" in response.content.decode()
+    assert "request ID</span>" not in response.content.decode().replace("client-supplied ID</span>", "")
+    assert event_url(attacker) in response.content.decode()
+
+
+def test_a_minted_request_id_wins_over_a_client_supplied_copy_of_it(support_client):
+    real = ErrorEventFactory()
+    ErrorEventFactory(client_request_id=real.request_id)
+
+    response = support_client.get(SEARCH_URL, {"q": real.request_id})
+
+    assert response.status_code == 302
+    assert response["Location"] == event_url(real)
+
+
+def test_search_results_say_which_id_matched(support_client):
+    ErrorEventFactory.create_batch(2, client_request_id="shared")
+
+    text = support_client.get(SEARCH_URL, {"q": "shared"}).content.decode()
+
+    assert text.count('<span class="support-badge supplied">client-supplied ID</span>') == 2
 
 
 def test_lookup_lists_every_error_sharing_a_client_correlation_id(support_client):
@@ -309,6 +368,63 @@ def test_event_page_lists_the_same_codes_other_errors_within_an_hour(support_cli
     assert "code=not_found" in response.context["same_code_url"]
 
 
+def test_event_page_shows_the_response_rebuilt_by_the_configured_envelope_and_says_so(support_client, synced):
+    event = ErrorEventFactory(
+        code="insufficient_credits",
+        http_status=402,
+        message="Not enough credits: 3 left, 10 needed.",
+        language="en",
+        details={"balance": 3, "required": 10},
+    )
+
+    response = support_client.get(event_url(event))
+    text = response.content.decode()
+
+    assert "As rendered now from the stored event" in text
+    shown = response.context["response"]
+    assert shown.status_line == "HTTP/1.1 402 Payment Required"
+    assert ("X-Request-Id", event.request_id) in shown.headers
+    assert ("Content-Type", "application/json; charset=utf-8") in shown.headers
+    assert json.loads(shown.body) == {
+        "error": {
+            "code": "insufficient_credits",
+            "message": "Not enough credits: 3 left, 10 needed.",
+            "request_id": event.request_id,
+            "details": {"balance": 3, "required": 10},
+        }
+    }
+
+
+def test_event_page_response_follows_the_configured_preset(support_client, settings):
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "ENVELOPE": "problem"}
+    event = ErrorEventFactory(details={"errors": [{"field": "email", "code": "invalid", "message": "Bad."}]})
+
+    shown = support_client.get(event_url(event)).context["response"]
+
+    body = json.loads(shown.body)
+    assert body["status"] == 400 and body["instance"] == event.path
+    assert body["errors"] == [{"field": "email", "code": "invalid", "message": "Bad."}]
+    assert ("Content-Type", "application/problem+json; charset=utf-8") in shown.headers
+
+
+def test_event_page_links_to_the_code_for_those_who_may_edit_it(synced):
+    event = ErrorEventFactory(code="insufficient_credits")
+    editor = Client()
+    editor.force_login(UserFactory(username="editor", is_staff=True, permissions=[PERM, "errorregistry.change_errorcode"]))
+    row_url = reverse("admin:errorregistry_errorcode_change", args=[ErrorCode.objects.get(code="insufficient_credits").pk])
+
+    assert f'href="{row_url}"' in editor.get(event_url(event)).content.decode()
+    assert row_url not in client_for("staff_with_permission").get(event_url(event)).content.decode()
+
+
+def test_event_page_holds_no_edit_link_for_a_code_missing_from_the_database(db):
+    editor = Client()
+    editor.force_login(UserFactory(username="editor2", is_staff=True, is_superuser=True))
+    event = ErrorEventFactory(code="gone_code")
+
+    assert editor.get(event_url(event)).context["edit_code_url"] == ""
+
+
 def test_event_page_of_an_unknown_event_is_404(support_client):
     response = support_client.get(reverse("admin:errorregistry_support_event", args=[999999]))
 
@@ -352,10 +468,28 @@ def test_search_page_escapes_the_pasted_text(support_client):
     assert_escaped(support_client.get(SEARCH_URL, {"q": XSS}).content)
 
 
-def test_chart_escapes_a_stored_code(support_client):
+def test_chart_and_top_codes_escape_a_stored_code(support_client):
     ErrorEventFactory(code=XSS)
 
     assert_escaped(support_client.get(chart_url()).content)
+
+
+def test_export_neutralises_spreadsheet_formulas(support_client):
+    ErrorEventFactory(
+        code="=HYPERLINK(\"http://evil\")", message="+1+1", user_name="@SUM(A1)", path="-2", user_agent="\tcmd",
+        client_request_id="\rx", query_string="a=1", user_id="",
+    )
+
+    rows = csv_rows(support_client.get(export_url()))
+
+    row = rows[1]
+    assert row["code"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["message"] == "'+1+1"
+    assert row["user_name"] == "'@SUM(A1)"
+    assert row["path"] == "'-2"
+    assert row["user_agent"] == "'\tcmd"
+    assert row["client_request_id"] == "'\rx"
+    assert row["query_string"] == "a=1"
 
 
 def test_a_docs_url_that_is_not_http_is_not_a_link(support_client):
@@ -432,14 +566,16 @@ def test_recent_errors_never_count_or_distinct_the_table(support_client):
         support_client.get(events_url(code="validation_error", status="4xx", since="7d", user="1"))
         support_client.get(events_url())
 
-    sql = " ".join(q["sql"].upper() for q in ctx.captured_queries)
-    assert "COUNT(" not in sql
-    assert "DISTINCT" not in sql
-    assert "OFFSET" not in sql
+    queries = [q["sql"].upper() for q in ctx.captured_queries if "ERRORREGISTRY_ERROREVENT" in q["sql"].upper()]
+    counts = [sql for sql in queries if "COUNT(" in sql]
+    # The only counts are the chart's and the top codes' GROUP BYs, each bounded to its time window.
+    assert counts
+    assert all("GROUP BY" in sql and '"CREATED_AT" >=' in sql for sql in counts)
+    assert not any("DISTINCT" in sql or "OFFSET" in sql for sql in queries)
 
 
 def test_recent_errors_page_by_keyset_through_every_event_once(monkeypatch, support_client):
-    monkeypatch.setattr(support, "PAGE_SIZE", 2)
+    monkeypatch.setattr(support_queries, "PAGE_SIZE", 2)
     now = timezone.now()
     # Two events share a timestamp: the id breaks the tie.
     events = [ErrorEventFactory(created_at=now - timedelta(minutes=m)) for m in (1, 2, 2, 3, 4)]
@@ -457,7 +593,7 @@ def test_recent_errors_page_by_keyset_through_every_event_once(monkeypatch, supp
 
 
 def test_recent_errors_newer_link_returns_to_the_previous_page(monkeypatch, support_client):
-    monkeypatch.setattr(support, "PAGE_SIZE", 2)
+    monkeypatch.setattr(support_queries, "PAGE_SIZE", 2)
     now = timezone.now()
     for minutes in range(1, 8):
         ErrorEventFactory(created_at=now - timedelta(minutes=minutes))
@@ -472,7 +608,7 @@ def test_recent_errors_newer_link_returns_to_the_previous_page(monkeypatch, supp
 
 
 def test_recent_errors_paging_keeps_the_filters(monkeypatch, support_client):
-    monkeypatch.setattr(support, "PAGE_SIZE", 1)
+    monkeypatch.setattr(support_queries, "PAGE_SIZE", 1)
     ErrorEventFactory.create_batch(2, code="not_found")
     ErrorEventFactory(code="throttled")
 
@@ -515,10 +651,10 @@ def test_chart_by_day_counts_the_last_seven_days(support_client):
     ErrorEventFactory(code="not_found", created_at=now - timedelta(days=3))
     ErrorEventFactory(code="too_old", created_at=now - timedelta(days=9))
 
-    text = support_client.get(chart_url("7d")).content.decode()
+    svg = str(support_client.get(chart_url("7d")).context["svg"])
 
-    assert 'data-code="not_found"' in text
-    assert "too_old" not in text
+    assert 'data-code="not_found"' in svg
+    assert "too_old" not in svg
 
 
 def test_chart_groups_codes_beyond_the_top_ones(support_client):
@@ -526,11 +662,11 @@ def test_chart_groups_codes_beyond_the_top_ones(support_client):
     for i in range(8):
         ErrorEventFactory.create_batch(8 - i, code=f"code_{i}", created_at=now)
 
-    text = support_client.get(chart_url()).content.decode()
+    svg = str(support_client.get(chart_url()).context["svg"])
 
-    assert 'data-code="code_0"' in text
-    assert 'data-code="code_7"' not in text
-    assert "other codes (3)" in text  # code_6 (2) + code_7 (1)
+    assert 'data-code="code_0"' in svg
+    assert 'data-code="code_7"' not in svg
+    assert "other codes (3)" in svg  # code_6 (2) + code_7 (1)
 
 
 def test_chart_says_so_when_nothing_was_recorded(support_client):
@@ -539,35 +675,43 @@ def test_chart_says_so_when_nothing_was_recorded(support_client):
     assert "No errors were recorded in this period." in text
 
 
-# -- the ordinary admin ---------------------------------------------------------
+# -- the audit trail's admin: one list, not two ------------------------------------
 
 
-def test_error_event_admin_is_read_only(support_client, event):
+def test_error_event_changelist_redirects_to_the_support_list(support_client):
+    response = support_client.get(reverse("admin:errorregistry_errorevent_changelist"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:errorregistry_support_events")
+
+
+def test_error_event_changelist_search_goes_to_the_support_lookup(support_client, event):
+    response = support_client.get(reverse("admin:errorregistry_errorevent_changelist"), {"q": event.request_id})
+
+    assert response["Location"] == SEARCH_URL + "?" + urlencode({"q": event.request_id})
+
+
+def test_error_event_change_page_redirects_to_the_support_event_page(support_client, event):
+    response = support_client.get(reverse("admin:errorregistry_errorevent_change", args=[event.pk]))
+
+    assert response["Location"] == event_url(event)
+
+
+def test_error_event_admin_stays_forbidden_without_the_permission(event):
+    client = client_for("staff_without_permission")
+
+    assert client.get(reverse("admin:errorregistry_errorevent_changelist")).status_code == 403
+    assert client.get(reverse("admin:errorregistry_errorevent_change", args=[event.pk])).status_code == 403
+
+
+def test_the_admin_index_lists_the_support_console_once(support_client):
+    text = support_client.get(reverse("admin:index")).content.decode()
+
+    assert reverse("admin:errorregistry_errorevent_changelist") not in text
+    assert SEARCH_URL in text
+
+
+def test_error_events_cannot_be_added_changed_or_deleted(support_client, event):
     assert support_client.get(reverse("admin:errorregistry_errorevent_add")).status_code == 403
-    change = support_client.get(reverse("admin:errorregistry_errorevent_change", args=[event.pk]))
-    assert change.status_code == 200
-    assert b'name="_save"' not in change.content
-
-
-def test_error_event_changelist_never_counts_the_whole_table(support_client):
-    ErrorEventFactory.create_batch(3)
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = support_client.get(reverse("admin:errorregistry_errorevent_changelist") + "?status_class=4xx")
-
-    assert response.status_code == 200
-    counts = [q["sql"].upper() for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert counts
-    assert all("LIMIT" in sql for sql in counts)
-    assert not any("DISTINCT" in q["sql"].upper() for q in ctx.captured_queries)
-
-
-def test_error_event_changelist_offers_no_facet_counts(support_client):
-    ErrorEventFactory()
-
-    with CaptureQueriesContext(connection) as ctx:
-        response = support_client.get(reverse("admin:errorregistry_errorevent_changelist") + "?_facets=True")
-
-    assert response.status_code == 200
-    assert b"Show counts" not in response.content
-    assert len([q for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]) == 1
+    support_client.post(reverse("admin:errorregistry_errorevent_delete", args=[event.pk]), {"post": "yes"})
+    assert ErrorEvent.objects.filter(pk=event.pk).exists()
