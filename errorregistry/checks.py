@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 HANDLER = "errorregistry.handlers.exception_handler"
 MIDDLEWARE = "errorregistry.middleware.RequestIdMiddleware"
@@ -13,10 +13,10 @@ LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache", "django.core.ca
 
 
 @register(Tags.compatibility)
-def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     from errorregistry.conf import registry_settings
 
-    messages: list[Warning] = []
+    messages: list[CheckMessage] = []
     handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
     if handler != HANDLER:
         messages.append(
@@ -46,4 +46,54 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[Warning]
                 id="errorregistry.W003",
             )
         )
+    messages.extend(check_audit(registry_settings))
     return messages
+
+
+AUDIT_MODES = ("background", "inline")
+FLOOD_LIMIT_KEYS = {"rate", "burst", "window"}
+
+
+def check_audit(registry_settings: Any) -> list[CheckMessage]:
+    """The audit's own settings: a mode that exists, a flood limit that can work, connections that last."""
+    messages: list[CheckMessage] = []
+    mode = registry_settings.AUDIT_MODE
+    if mode not in AUDIT_MODES:
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["AUDIT_MODE"] is {mode!r}: audit events would be neither queued nor stored.',
+                hint='Use "background" (the default: a writer thread stores events in batches) or "inline".',
+                id="errorregistry.E001",
+            )
+        )
+    limit = registry_settings.AUDIT_FLOOD_LIMIT
+    if limit is not None and not valid_flood_limit(limit):
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["AUDIT_FLOOD_LIMIT"] is {limit!r}: flood control cannot use it.',
+                hint='Use None (no limit) or {"rate": events per second, "burst": events, "window": seconds}, '
+                "positive numbers; window is optional (60).",
+                id="errorregistry.E002",
+            )
+        )
+    if registry_settings.AUDIT and mode == "inline":
+        from errorregistry.audit.store import audit_alias
+
+        database = settings.DATABASES.get(audit_alias(), {})
+        if database.get("ENGINE", "").endswith("postgresql") and database.get("CONN_MAX_AGE", 0) == 0:
+            messages.append(
+                Warning(
+                    "The audit is written inline on PostgreSQL with CONN_MAX_AGE = 0: every error response "
+                    "opens a new database connection for its audit row.",
+                    hint='Set CONN_MAX_AGE (e.g. 60, with CONN_HEALTH_CHECKS = True) on that database, or use '
+                    'ERROR_REGISTRY["AUDIT_MODE"] = "background", whose writer keeps one connection.',
+                    id="errorregistry.W004",
+                )
+            )
+    return messages
+
+
+def valid_flood_limit(limit: Any) -> bool:
+    if not isinstance(limit, dict) or not {"rate", "burst"} <= set(limit) <= FLOOD_LIMIT_KEYS:
+        return False
+    return all(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 for value in limit.values())

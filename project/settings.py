@@ -73,7 +73,9 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": parsed.password or "",
         "HOST": parsed.hostname or "127.0.0.1",
         "PORT": str(parsed.port or 5432),
-        "CONN_MAX_AGE": 0,
+        # Persistent connections, checked before reuse: a request does not pay for a new one.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": 5},
     }
 

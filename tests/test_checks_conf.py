@@ -46,3 +46,47 @@ def test_a_misspelled_setting_fails_loudly():
     with override_settings(ERROR_REGISTRY={"ENVELOP": "problem"}):
         with pytest.raises(ImproperlyConfigured, match="ENVELOP"):
             registry_settings.ENVELOPE
+
+
+@pytest.mark.parametrize("mode", ["backgroud", "", None])
+def test_an_unknown_audit_mode_is_an_error(settings, mode):
+    settings.ERROR_REGISTRY = dict(settings.ERROR_REGISTRY, AUDIT_MODE=mode)
+    (message,) = [m for m in run_checks() if m.id == "errorregistry.E001"]
+    assert message.is_serious() and "background" in message.hint
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [{"rate": 10}, {"rate": 0, "burst": 5}, {"rate": "10", "burst": 5}, {"rate": 1, "burst": 2, "windw": 3}, 20],
+)
+def test_a_flood_limit_that_cannot_work_is_an_error(settings, limit):
+    settings.ERROR_REGISTRY = dict(settings.ERROR_REGISTRY, AUDIT_FLOOD_LIMIT=limit)
+    assert "errorregistry.E002" in check_ids()
+
+
+@pytest.mark.parametrize("limit", [None, {"rate": 20, "burst": 200}, {"rate": 0.5, "burst": 1, "window": 10}])
+def test_a_working_flood_limit_passes(settings, limit):
+    settings.ERROR_REGISTRY = dict(settings.ERROR_REGISTRY, AUDIT_FLOOD_LIMIT=limit)
+    assert "errorregistry.E002" not in check_ids()
+
+
+def postgres(max_age):
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": "app", "CONN_MAX_AGE": max_age}
+
+
+@pytest.mark.parametrize(
+    "mode, max_age, warned",
+    [("inline", 0, True), ("inline", 60, False), ("inline", None, False), ("background", 0, False)],
+)
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_inline_audit_on_postgres_without_persistent_connections_is_reported(settings, mode, max_age, warned):
+    settings.DATABASES = dict(settings.DATABASES, audit=postgres(max_age))
+    settings.ERROR_REGISTRY = dict(settings.ERROR_REGISTRY, AUDIT_MODE=mode, AUDIT_DATABASE="audit")
+    assert ("errorregistry.W004" in check_ids()) is warned
+
+
+def test_the_demo_keeps_its_postgres_connections():
+    from project.settings import database_from_url
+
+    database = database_from_url("postgres://postgres@127.0.0.1:5432/demo")
+    assert database["CONN_MAX_AGE"] > 0 and database["CONN_HEALTH_CHECKS"] is True
