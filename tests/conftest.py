@@ -5,6 +5,7 @@ from django.core.cache import caches
 
 from errorregistry.registry import registry
 from errorregistry.rendering import _warned_unknown_codes
+from tests.skip_summary import pytest_terminal_summary  # noqa: F401 - the hook, registered by name
 
 
 def pytest_sessionstart(session):
