@@ -1,13 +1,15 @@
-PYTHON ?= python3.11
+# The interpreter the virtualenv is made with: PYTHON=python3.12 make test, else the newest
+# Python 3.10-3.13 on PATH or under $(pyenv root)/versions (all of them install the pins).
+PYTHON ?= $(shell .ci/find-python)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo docs bench clean
 
-$(VENV)/.installed: requirements.txt pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: requirements.txt requirements-tests.txt pyproject.toml
+	@test -x $(PY) || { test -n "$(PYTHON)" && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
@@ -35,9 +37,13 @@ demo: install
 	@echo ""
 	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
+docs: install
+	$(PY) -m pip install --quiet -r requirements-docs.txt
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var site .nox

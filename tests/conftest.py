@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from errorregistry.registry import registry
 from errorregistry.rendering import _warned_unknown_codes
+from tests.skip_summary import pytest_terminal_summary  # noqa: F401 - the hook, registered by name
 
 
 def pytest_sessionstart(session):

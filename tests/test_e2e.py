@@ -108,7 +108,7 @@ def test_support_finds_a_real_failed_request_by_its_pasted_request_id(live_serve
     assert str(event.http_status) in body
     (artifacts_dir() / "support-event.png").write_bytes(screenshot)
     if os.environ.get("ERRORREGISTRY_UPDATE_DOCS_SCREENSHOT") == "1":
-        # Refresh the README's picture on request only, so a test run leaves the tree clean.
+        # Refresh the docs' picture (docs/support.md) on request only, so a test run leaves the tree clean.
         (REPO_ROOT / "docs" / "support-view.png").write_bytes(screenshot)
 
 
