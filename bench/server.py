@@ -261,6 +261,54 @@ def wrk_load(args: argparse.Namespace, port: int, seconds: float) -> dict[str, A
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    return [server.pid, *map(int, children)]
+
+
+def backend_pids(args: argparse.Namespace, variant: str) -> list[int]:
+    """The PostgreSQL backends connected to this variant's database (its requests and its audit writer)."""
+    import psycopg
+
+    database = urlparse(variant_url(args, variant)).path.lstrip("/")
+    with psycopg.connect(variant_url(args, variant), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,)
+        )
+        return [row[0] for row in rows]
+
+
+def measured_load(args: argparse.Namespace, variant: str, server: tuple[int, subprocess.Popen], seconds: float) -> dict:
+    """One slice, with the CPU seconds it cost every process that served it: on a shared machine the
+    throughput moves with other work, the CPU spent per request does not."""
+    port, process = server
+    import resource
+
+    gunicorn, backends = server_pids(process), backend_pids(args, variant)
+    before = (cpu_seconds(gunicorn), cpu_seconds(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
+    result = load(args, port, seconds)
+    after_backends = sorted(set(backends) | set(backend_pids(args, variant)))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result["cpu"] = {
+        "gunicorn": cpu_seconds(gunicorn) - before[0],
+        "postgres": cpu_seconds(after_backends) - before[1],
+        "client": (usage.ru_utime + usage.ru_stime) - (before[2].ru_utime + before[2].ru_stime),
+    }
+    return result
+
+
 def run_all(args: argparse.Namespace, variants: list[str]) -> list[dict[str, Any]]:
     """Every server up at once (idle ones cost nothing), loaded in turns of --slice seconds, so that
     the machine's other work falls on all variants alike."""
@@ -273,7 +321,7 @@ def run_all(args: argparse.Namespace, variants: list[str]) -> list[dict[str, Any
         before = {variant: audit_accounting(args, variant) for variant in variants}
         totals: dict[str, dict[str, Any]] = {
             v: {"variant": v, "latencies": [], "elapsed_s": 0.0, "statuses": {}, "errors": 0, "requests": 0,
-                "failure_count": 0, "failures": [], "loads": [], "p50s": [], "p99s": []}
+                "failure_count": 0, "failures": [], "loads": [], "p50s": [], "p99s": [], "cpu": {}}
             for v in variants
         }
         slices = max(1, round(args.duration / args.slice))
@@ -283,7 +331,9 @@ def run_all(args: argparse.Namespace, variants: list[str]) -> list[dict[str, Any
                 print(f"  slice {index + 1}/{slices}: {variant}", flush=True)
                 total = totals[variant]
                 total["loads"].append(os.getloadavg()[0])
-                result = load(args, servers[variant][0], args.duration / slices)
+                result = measured_load(args, variant, servers[variant], args.duration / slices)
+                for part, seconds in result["cpu"].items():
+                    total["cpu"][part] = total["cpu"].get(part, 0.0) + seconds
                 total["latencies"].extend(result.get("latencies", []))
                 total["requests"] += result["requests"]
                 if "percentiles" in result:
@@ -316,6 +366,7 @@ def run_all(args: argparse.Namespace, variants: list[str]) -> list[dict[str, Any
             p50_ms=statistics.median(latencies) if latencies else statistics.median(p50s),
             p99_ms=latencies[int(0.99 * (len(latencies) - 1))] if latencies else statistics.median(p99s),
             load=f"{min(loads):.2f}-{max(loads):.2f}",
+            slices=len(loads),
             audit={k: v - before[total["variant"]][k] for k, v in audit_accounting(args, total["variant"]).items()},
         )
         results.append(total)
@@ -345,14 +396,19 @@ def render(args: argparse.Namespace, results: list[dict[str, Any]]) -> str:
          if args.wrk else
          "Mix: " + ", ".join(f"{w}% {m} {p}{' (bad body)' if b == BAD_ORDER else ''}" for w, m, p, b in MIX) + "."),
         "",
-        "| variant | req/s | p50 ms | p99 ms | requests | error responses | audit rows + logged + counted | statuses | 1-min load |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| variant | req/s | p50 ms | p99 ms | CPU µs/request (gunicorn + PostgreSQL backends + client) | requests | error responses | audit rows + logged + counted | statuses | 1-min load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in results:
         statuses = ", ".join(f"{s}: {n}" for s, n in sorted(r["statuses"].items(), key=str))
         audit = r["audit"]
+        cpu = r["cpu"]
+        per_request = {part: 1e6 * seconds / max(r["requests"], 1) for part, seconds in cpu.items()}
+        r["cpu_per_request"] = sum(per_request.values())
+        cpu_cell = (f"{r['cpu_per_request']:.0f} ({per_request.get('gunicorn', 0):.0f} + "
+                    f"{per_request.get('postgres', 0):.0f} + {per_request.get('client', 0):.0f})")
         lines.append(
-            f"| {r['variant']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['requests']} | "
+            f"| {r['variant']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {cpu_cell} | {r['requests']} | "
             f"{r['errors']} | {audit['rows']} + {audit['logged']} + {audit['suppressed']} | {statuses} | {r['load']} |"
         )
     lines.append("")
@@ -363,7 +419,7 @@ def render(args: argparse.Namespace, results: list[dict[str, Any]]) -> str:
             audit = r["audit"]
             accounted = audit["rows"] + audit["logged"] + audit["suppressed"]
             # wrk stops with requests in flight: the server may have answered a few it never counted.
-            ok = r["errors"] <= accounted <= r["errors"] + args.concurrency
+            ok = r["errors"] <= accounted <= r["errors"] + args.concurrency * r["slices"]
             lines.append(
                 f"- [{'met' if ok else 'MISSED'}] {r['variant']}: every error response accounted for: "
                 f"{audit['rows']} rows + {audit['logged']} logged + {audit['suppressed']} counted as repeats "
@@ -373,6 +429,11 @@ def render(args: argparse.Namespace, results: list[dict[str, Any]]) -> str:
     if "errorregistry" in by and "errorregistry-audit-off" in by:
         ratio = by["errorregistry"]["rps"] / by["errorregistry-audit-off"]["rps"]
         lines.append(f"- [{'met' if ratio >= 0.90 else 'MISSED'}] audit on >= 0.90x audit off throughput: {ratio:.2f}x")
+        cpu_ratio = by["errorregistry-audit-off"]["cpu_per_request"] / by["errorregistry"]["cpu_per_request"]
+        lines.append(
+            f"- audit on / audit off by CPU per request (the throughput ratio when the CPU is the limit, "
+            f"whatever else runs on the machine): {cpu_ratio:.2f}x"
+        )
     for name, e in by.items():
         if name == "drf" or "drf" not in by:
             continue

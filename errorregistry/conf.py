@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_QUEUE_SIZE": 10_000,
     # The writer stores a batch every AUDIT_FLUSH_INTERVAL seconds or AUDIT_BATCH_SIZE events.
     "AUDIT_BATCH_SIZE": 500,
-    "AUDIT_FLUSH_INTERVAL": 0.05,
+    "AUDIT_FLUSH_INTERVAL": 0.1,
     # Seconds a batch may wait for a lock or run (PostgreSQL); then it is logged instead.
     "AUDIT_WRITE_TIMEOUT": 5.0,
     # Seconds the writer may take to store what is queued when the process exits.

@@ -131,6 +131,8 @@ def json_size(text: str) -> int:
 
 def json_text(value: Any) -> str:
     """``value`` as JSON that PostgreSQL's jsonb and SQLite accept: no NUL, no lone surrogate."""
+    if not value and isinstance(value, dict):
+        return "{}"
     try:
         text = _encoder.encode(value)
     except (TypeError, ValueError):  # a key JSON cannot hold, a circular structure

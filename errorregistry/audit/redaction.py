@@ -69,14 +69,16 @@ class SecretMatcher:
 
 
 _matcher: SecretMatcher | None = None
+_matcher_source: object = None
 
 
 def secret_matcher() -> SecretMatcher:
     """The matcher for the current settings (rebuilt when ``REDACT_KEYS`` changes)."""
-    global _matcher
-    fragments = DEFAULT_SECRET_KEYS + tuple(k.lower().replace("-", "_") for k in registry_settings.REDACT_KEYS)
-    if _matcher is None or _matcher.fragments != fragments:
-        _matcher = SecretMatcher(fragments, DEFAULT_SECRET_WORDS)
+    global _matcher, _matcher_source
+    extra = registry_settings.REDACT_KEYS
+    if _matcher is None or _matcher_source is not extra:
+        fragments = DEFAULT_SECRET_KEYS + tuple(k.lower().replace("-", "_") for k in extra)
+        _matcher, _matcher_source = SecretMatcher(fragments, DEFAULT_SECRET_WORDS), extra
     return _matcher
 
 
@@ -86,6 +88,8 @@ def is_secret_key(key: Any) -> bool:
 
 def redact(value: Any) -> Any:
     """A copy of ``value`` with every secret-looking key's value replaced, at any depth."""
+    if not value:
+        return {} if isinstance(value, dict) else value
     return _redact(value, secret_matcher(), registry_settings.REDACTION_MARKER)
 
 

@@ -108,14 +108,23 @@ def write(events: list[dict[str, Any]], floods: list[Flood], summary: FailureSum
 
 
 def release_connection(alias: str) -> None:
-    """Keep the writer's connection between batches, unless it broke or outlived a positive
-    ``CONN_MAX_AGE``: ``CONN_MAX_AGE = 0`` closes a request's connection when the request ends,
-    and the writer is no request (reconnecting for every batch would cost more than the batch)."""
+    """Keep the writer's connection between batches unless it broke or outlived a positive
+    ``CONN_MAX_AGE``. ``CONN_MAX_AGE = 0`` closes a request's connection when the request ends;
+    the writer is no request, and reconnecting for every batch would cost more than the batch.
+    (Django's own ``close_if_unusable_or_obsolete`` would also re-arm ``CONN_HEALTH_CHECKS``: one
+    more round trip per batch.)"""
     connection = connections[alias]
     try:
-        if connection.settings_dict.get("CONN_MAX_AGE") != 0:
-            connection.close_if_unusable_or_obsolete()
-        elif connection.errors_occurred and not connection.is_usable():
+        if connection.errors_occurred:
+            if connection.is_usable():
+                connection.errors_occurred = False
+            else:
+                connection.close()
+        elif (
+            connection.settings_dict.get("CONN_MAX_AGE") != 0
+            and connection.close_at is not None
+            and time.monotonic() >= connection.close_at
+        ):
             connection.close()
     except Exception:  # noqa: BLE001
         logger.debug("errorregistry: closing the audit connection failed", exc_info=True)
