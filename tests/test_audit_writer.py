@@ -297,3 +297,23 @@ def test_exit_stores_what_is_still_queued(tmp_path):
     with sqlite3.connect(database) as db:
         stored = [row[0] for row in db.execute(f"SELECT request_id FROM {ErrorEvent._meta.db_table}")]
     assert sorted(stored) == sorted(ids) and len(ids) == 7
+
+
+@override_settings(ERROR_REGISTRY=background())
+def test_errors_of_an_asgi_request_are_stored_by_the_writer(synced):
+    """Under an ASGI server the middleware runs async; the hand-over to the writer is the same."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def two_failures():
+        client = AsyncClient(raise_request_exception=False)
+        return [await client.get("/api/demo/async/missing/"), await client.get("/api/demo/async/crash/")]
+
+    missing, crash = async_to_sync(two_failures)()
+    assert (missing.status_code, crash.status_code) == (404, 500)
+    assert flush_audit(timeout=10)
+    stored = dict(
+        ErrorEvent.objects.filter(request_id__in=[missing["X-Request-Id"], crash["X-Request-Id"]])
+        .values_list("request_id", "code")
+    )
+    assert stored == {missing["X-Request-Id"]: "not_found", crash["X-Request-Id"]: "internal_error"}
