@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
-from errorregistry.registry import publish_version, registry
+from errorregistry.registry.store import publish_version, registry
 
 
 @receiver(post_save, sender=ErrorCode)

@@ -6,8 +6,8 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from errorregistry.registry import registry
-from errorregistry.rendering import _warned_unknown_codes
+from errorregistry.registry.store import registry
+from errorregistry.envelope.response import _warned_unknown_codes
 
 
 def pytest_sessionstart(session):
@@ -61,7 +61,7 @@ def api_client():
 @pytest.fixture
 def synced(db):
     """The declared catalog (built-ins + demo codes) synced into the database."""
-    from errorregistry.sync import sync
+    from errorregistry.registry.sync import sync
 
     sync()
     registry.invalidate()

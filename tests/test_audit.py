@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from errorregistry.models import ErrorCode, ErrorEvent
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from tests.factories import ErrorCodeFactory, UserFactory
 
 
@@ -103,15 +103,15 @@ def test_failing_audit_write_leaves_the_response_unchanged_and_logs_one_json_lin
 def test_secrets_are_redacted_at_any_depth_in_details_query_and_context(api_client):
     from errorregistry import ApiError
     from errorregistry.audit import record
-    from errorregistry.rendering import render_error
-    from errorregistry.resolution import resolve_exception
+    from errorregistry.envelope.response import render_error
+    from errorregistry.envelope.resolution import resolve_exception
     from django.test import RequestFactory
 
     request = RequestFactory().get("/api/x/?token=abc&page=1&Api-Key=k", HTTP_X_WORKSPACE="ws")
     details = {"outer": {"api_key": "k1", "items": [{"password": "p1", "ok": 1}], "ssn": "123"}, "Authorization": "Bearer t"}
-    render_error(request, resolve_exception(ApiError("conflict", details=details)))
+    response = render_error(request, resolve_exception(ApiError("conflict", details=details)))
     with override_settings(ERROR_REGISTRY={"REDACT_KEYS": ["ssn"], "AUDIT_CONTEXT": lambda r: {"session_id": "s", "deep": {"cookie": "c"}}}):
-        assert record(request, request.errorregistry_outcome)
+        assert record(request, response.error_outcome)
     event = ErrorEvent.objects.get(request_id=request.request_id)
     assert event.details == {
         "outer": {"api_key": "[redacted]", "items": [{"password": "[redacted]", "ok": 1}], "ssn": "[redacted]"},
@@ -176,14 +176,14 @@ def test_a_placeholder_cannot_smuggle_a_secret_into_the_stored_message(api_clien
 
     from errorregistry import ApiError
     from errorregistry.audit import record
-    from errorregistry.rendering import render_error
-    from errorregistry.resolution import resolve_exception
+    from errorregistry.envelope.response import render_error
+    from errorregistry.envelope.resolution import resolve_exception
 
     ErrorCodeFactory(code="key_expired", http_status=401, message="Key {api_key} expired for {account}.")
     request = RequestFactory().get("/api/x/")
     response = render_error(request, resolve_exception(ApiError("key_expired", details={"api_key": "sk_live_X", "account": "acme"})))
     assert json.loads(response.content)["error"]["message"] == "Key sk_live_X expired for acme."  # the caller chose to send it
-    assert record(request, request.errorregistry_outcome)
+    assert record(request, response.error_outcome)
     event = ErrorEvent.objects.get(request_id=request.request_id)
     assert event.message == "Key [redacted] expired for acme."
     assert "sk_live_X" not in json.dumps(event.details)
@@ -200,16 +200,16 @@ def test_lazy_texts_and_rich_detail_values_are_stored(settings):
 
     from errorregistry import ApiError
     from errorregistry.audit import record
-    from errorregistry.catalog import Declaration
-    from errorregistry.rendering import render_error
-    from errorregistry.resolution import resolve_exception
+    from errorregistry.registry.declarations import Declaration
+    from errorregistry.envelope.response import render_error
+    from errorregistry.envelope.resolution import resolve_exception
 
     settings.ERROR_REGISTRY = {"CATALOG": lambda: [Declaration("lazy_code", 409, "conflict", gettext_lazy("Busy."))]}
     details = {"amount": decimal.Decimal("9.99"), "at": datetime.date(2026, 1, 2), "id": uuid.UUID(int=1)}
     request = RequestFactory().get("/api/x/")
     response = render_error(request, resolve_exception(ApiError("lazy_code", details=details)))
     assert response.status_code == 409
-    assert record(request, request.errorregistry_outcome)
+    assert record(request, response.error_outcome)
     event = ErrorEvent.objects.get(request_id=request.request_id)
     assert event.message == "Busy."
     assert event.details == {"amount": "9.99", "at": "2026-01-02", "id": "00000000-0000-0000-0000-000000000001"}

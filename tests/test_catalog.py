@@ -6,7 +6,7 @@ from django.test import override_settings
 from django.utils import translation
 
 from errorregistry.models import ErrorCode
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from tests.admin_forms import admin_client, edit_in_admin
 
 CATALOG = "/api/errors/"

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from errorregistry.formatters import BaseFormatter
+from errorregistry.envelope.formatters import BaseFormatter
 
 ORDER_WITH_ERRORS = {"email": "nope", "connector": {"name": "c", "config": {"api_key": "k", "region": "eu"}}, "items": [{"sku": "a", "qty": 0}]}
 

@@ -11,10 +11,11 @@ from drf_spectacular.settings import patched_settings
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from errorregistry.formatters import get_formatter
+from errorregistry.envelope.formatters import get_formatter
 from errorregistry.models import ErrorCode
-from errorregistry.reference import describe_member, plain_text
-from errorregistry.registry import registry
+from errorregistry.publish.document import plain_text
+from errorregistry.publish.members import describe_member
+from errorregistry.registry.store import registry
 
 
 def demo_schema(**generator_kwargs) -> dict:

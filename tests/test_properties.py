@@ -26,10 +26,10 @@ from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from errorregistry.catalog import declared_codes
-from errorregistry.formatters import camel
+from errorregistry.registry.declarations import declared_codes
+from errorregistry.envelope.formatters import camel
 from errorregistry.models import ErrorEvent
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from errorregistry.schemas import envelope_schema
 
 pytestmark = pytest.mark.django_db

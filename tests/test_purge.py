@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from errorregistry.models import ErrorEvent
-from errorregistry.retention import parse_age, purge_older_than
+from errorregistry.audit.retention import parse_age, purge_older_than
 from tests.factories import ErrorEventFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from errorregistry.formatters import RenderedError, get_formatter
+from errorregistry.envelope.formatters import RenderedError, get_formatter
 from errorregistry.models import ErrorCode
-from errorregistry.reference import EXAMPLE_REQUEST_ID, build_reference, markdown_escape, render_html, render_markdown
-from errorregistry.registry import registry
+from errorregistry.publish.document import markdown_escape, render_html, render_markdown
+from errorregistry.publish.reference import EXAMPLE_REQUEST_ID, build_reference
+from errorregistry.registry.store import registry
 from tests.admin_forms import admin_client, edit_in_admin
 
 REFERENCE = "/api/errors/reference/"

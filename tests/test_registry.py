@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 
 from errorregistry.models import ErrorCode
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from tests.factories import ErrorCodeFactory, TranslationFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from errorregistry import support_queries
+from errorregistry.support import queries as support_queries
 from errorregistry.models import ErrorCode, ErrorEvent
 from tests.factories import ErrorCodeFactory, ErrorEventFactory, UserFactory
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from errorregistry import support_export
+from errorregistry.support import export as support_export
 from tests.factories import ErrorEventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

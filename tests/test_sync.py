@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from errorregistry.catalog import BUILTIN_CODES
+from errorregistry.registry.declarations import BUILTIN_CODES
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
 from project.demo.catalog import DEMO_CODES
 
@@ -40,7 +40,7 @@ def test_sync_overwrite_forces_the_declaration_back():
 @pytest.mark.django_db
 def test_sync_updates_a_row_nobody_edited_when_its_declaration_changes(settings):
     call_command("errorregistry_sync", verbosity=0)
-    from errorregistry.catalog import Declaration
+    from errorregistry.registry.declarations import Declaration
 
     changed = [Declaration("missing_api_key", 401, "auth", "No API key was sent.", "Send one.")]
     settings.ERROR_REGISTRY = {"CATALOG": lambda: changed}

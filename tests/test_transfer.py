@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
-from errorregistry.registry import registry
-from errorregistry.transfer import TransferError, export_registry, import_registry
+from errorregistry.registry.store import registry
+from errorregistry.registry.transfer import TransferError, export_registry, import_registry
 from tests.factories import ErrorCodeFactory, TranslationFactory
 
 

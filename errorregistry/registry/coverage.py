@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from errorregistry.registry import Entry
+from errorregistry.registry.store import Entry
 
 MESSAGE = "message"
 ACTION = "action"

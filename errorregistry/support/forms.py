@@ -11,10 +11,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.charts import DEFAULT_WINDOW, WINDOWS
+from errorregistry.support.charts import DEFAULT_WINDOW, WINDOWS
 from errorregistry.models import ErrorEvent
-from errorregistry.registry import registry
-from errorregistry.support_queries import STATUS_CLASSES
+from errorregistry.registry.store import registry
+from errorregistry.support.queries import STATUS_CLASSES
 
 SINCE_CHOICES: dict[str, timedelta] = {
     "1h": timedelta(hours=1),

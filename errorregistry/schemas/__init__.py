@@ -1,4 +1,4 @@
-"""The JSON Schema (draft 2020-12) of each envelope preset, shipped in ``errorregistry/schemas/``.
+"""The JSON Schema (draft 2020-12) of each envelope preset: the ``*.json`` files beside this module.
 
 The files describe snake_case keys; the camelCase variant is derived by
 renaming the declared member names exactly as the formatters do, so the two
@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from errorregistry.formatters import PRESETS, camel
+from errorregistry.envelope.formatters import PRESETS, camel
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent
 KEY_STYLES = ("snake", "camel")
 
 

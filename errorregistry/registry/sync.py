@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
-from errorregistry.catalog import Declaration, declared_codes, fingerprint_of
+from errorregistry.registry.declarations import Declaration, declared_codes, fingerprint_of
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
 
 FIELDS = ("http_status", "category", "message", "action", "retryable", "retry_after", "docs_url")

@@ -15,10 +15,10 @@ from typing import Any
 from django.conf import settings
 
 from errorregistry.conf import registry_settings
-from errorregistry.coverage import Coverage, coverage_of, default_language
-from errorregistry.formatters import RenderedError, get_formatter, status_phrase
-from errorregistry.registry import Entry
-from errorregistry.templating import PLACEHOLDER, fill_placeholders
+from errorregistry.registry.coverage import Coverage, coverage_of, default_language
+from errorregistry.envelope.formatters import RenderedError, get_formatter, status_line
+from errorregistry.registry.store import Entry
+from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders
 
 SAMPLE_REQUEST_ID = "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 SAMPLE_PATH = "/api/example/"
@@ -91,15 +91,12 @@ def preview(entry: Entry, details: Mapping[str, Any] | None = None) -> list[Lang
         template, action, text_language = entry.texts(language)
         message = fill_placeholders(template, details)
         action = fill_placeholders(action, details)
-        rendered = RenderedError(
+        rendered = RenderedError.from_entry(
+            entry,
             code=entry.code or "your_code",
-            status=entry.http_status,
             message=message,
-            request_id=SAMPLE_REQUEST_ID,
             action=action,
-            retryable=entry.retryable,
-            retry_after=entry.retry_after,
-            docs_url=entry.docs_url,
+            request_id=SAMPLE_REQUEST_ID,
             details=details,
             instance=SAMPLE_PATH,
             language=text_language,
@@ -117,7 +114,7 @@ def preview(entry: Entry, details: Mapping[str, Any] | None = None) -> list[Lang
                 name=str(name),
                 text_language=text_language,
                 coverage=None if language.split("-")[0] == default.split("-")[0] else coverage_of(entry, language),
-                status_line=f"HTTP/1.1 {entry.http_status} {status_phrase(entry.http_status)}".rstrip(),
+                status_line=status_line(entry.http_status),
                 headers=headers,
                 body=json.dumps(formatter.format(rendered), indent=2, ensure_ascii=False, default=str),
             )

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
-from errorregistry.sync import write_code
+from errorregistry.registry.sync import write_code
 
 FORMAT = "errorregistry/1"
 FIELDS = (

@@ -15,7 +15,7 @@ from datetime import timezone as dt_timezone
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.charts import ChartData
+from errorregistry.support.charts import ChartData
 from errorregistry.audit.flood import floods_at
 from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.request_id import PREFIX, minted_at, normalize_lookup

@@ -1,4 +1,5 @@
-"""Admin-entered text, handled as data: placeholders filled without evaluation, links vetted."""
+"""Text handled as data: admin-entered placeholders filled without evaluation, links vetted,
+client-supplied strings made encodable."""
 
 from __future__ import annotations
 
@@ -29,13 +30,29 @@ def fill_placeholders(text: str, values: Mapping[str, Any] | None) -> str:
 
 
 def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bool, int, float)) or value is None:
-        return str(value)
-    return str(value)[:200]
+    """Strings as they are; anything else as its ``str()``, capped at 200 characters."""
+    return value if isinstance(value, str) else str(value)[:200]
 
 
 def is_web_url(value: str) -> bool:
     """Only http(s) links become clickable: a stored ``javascript:`` URL stays text."""
     return value.lower().startswith(("https://", "http://"))
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, encoded once; lone surrogates (``"\\ud800"`` in a client's JSON,
+    echoed by a validation message) become U+FFFD instead of failing the response."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return well_formed(text).encode("utf-8")
+
+
+def well_formed(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"`` in a client's JSON, echoed by a validation
+    message) replaced by U+FFFD, so that it can be encoded as UTF-8 and stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

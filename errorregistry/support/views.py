@@ -24,14 +24,14 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.formatters import status_phrase
-from errorregistry.charts import WINDOWS, count_errors, render_svg
+from errorregistry.envelope.formatters import status_phrase
+from errorregistry.support.charts import WINDOWS, count_errors, render_svg
 from errorregistry.models import ErrorCode, ErrorEvent
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from errorregistry.request_id import normalize_lookup
-from errorregistry.support_export import EXPORT_LIMIT, export_response
-from errorregistry.support_forms import EventFilterForm, LookupForm
-from errorregistry.support_queries import (
+from errorregistry.support.export import EXPORT_LIMIT, export_response
+from errorregistry.support.forms import EventFilterForm, LookupForm
+from errorregistry.support.queries import (
     AROUND,
     Cursor,
     KeysetPage,
@@ -43,8 +43,8 @@ from errorregistry.support_queries import (
     similar_suppressed,
     top_codes,
 )
-from errorregistry.support_replay import replay
-from errorregistry.templating import is_web_url
+from errorregistry.support.replay import replay
+from errorregistry.envelope.text import is_web_url
 
 SUPPORT_PERMISSION = "errorregistry.view_errorevent"
 EDIT_CODE_PERMISSION = "errorregistry.change_errorcode"
@@ -170,19 +170,18 @@ class SupportViews:
             current_message, current_action, _language = entry.texts(event.language or None)
         later = Cursor(event.created_at + AROUND, 0).encode()
         same_user = events_around(event, user_id=event.user_id) if event.user_id else []
-        phrase = status_phrase(event.http_status)
         return self.render(
             request,
             "event",
             _("Error event"),
             event=event,
             fields=[(name, ErrorEvent._meta.get_field(name).verbose_name, getattr(event, name)) for name in EVENT_FIELDS],
-            status_phrase=phrase,
+            status_phrase=status_phrase(event.http_status),
             similar_suppressed=similar_suppressed(event),
             details_json=pretty_json(event.details),
             context_json=pretty_json(event.context),
             show_traceback=event.http_status >= 500 and bool(event.traceback),
-            response=replay(event, entry, phrase),
+            response=replay(event, entry),
             entry=entry,
             edit_code_url=self.edit_code_url(request, event.code),
             current_message=current_message,

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 
 from errorregistry.conf import registry_settings
-from errorregistry.formatters import RenderedError, get_formatter
+from errorregistry.envelope.formatters import RenderedError, get_formatter, status_line
 from errorregistry.models import ErrorEvent
-from errorregistry.registry import Entry
+from errorregistry.registry.store import Entry
 
 
 @dataclass(frozen=True)
@@ -26,27 +26,34 @@ class ReplayedResponse:
     body: str
 
 
-def replay(event: ErrorEvent, entry: Entry | None, status_phrase: str) -> ReplayedResponse:
+def replay(event: ErrorEvent, entry: Entry | None) -> ReplayedResponse:
     formatter = get_formatter()
     details = dict(event.details or {})
     errors = details.pop("errors", None)
-    action = ""
     if entry is not None:
-        action = entry.texts(event.language or None)[1]
-    rendered = RenderedError(
-        code=event.code,
-        status=event.http_status,
-        message=event.message,
-        request_id=event.request_id,
-        action=action,
-        retryable=bool(entry and entry.retryable),
-        retry_after=entry.retry_after if entry is not None else None,
-        docs_url=entry.docs_url if entry is not None else "",
-        details=details,
-        errors=errors if isinstance(errors, list) else None,
-        instance=event.path,
-        language=event.language,
-    )
+        rendered = RenderedError.from_entry(
+            entry,
+            code=event.code,
+            status=event.http_status,
+            message=event.message,
+            action=entry.texts(event.language or None)[1],
+            request_id=event.request_id,
+            details=details,
+            errors=errors if isinstance(errors, list) else None,
+            instance=event.path,
+            language=event.language,
+        )
+    else:  # the code has since left the registry: only what the row holds
+        rendered = RenderedError(
+            code=event.code,
+            status=event.http_status,
+            message=event.message,
+            request_id=event.request_id,
+            details=details,
+            errors=errors if isinstance(errors, list) else None,
+            instance=event.path,
+            language=event.language,
+        )
     body = json.dumps(formatter.format(rendered), indent=2, ensure_ascii=False, default=str)
     headers = [
         ("Content-Type", f"{formatter.content_type}; charset=utf-8"),
@@ -57,4 +64,4 @@ def replay(event: ErrorEvent, entry: Entry | None, status_phrase: str) -> Replay
     headers += [("Vary", "Accept-Language"), ("Cache-Control", "private, no-store")]
     if rendered.retry_after is not None:
         headers.append(("Retry-After", str(rendered.retry_after)))
-    return ReplayedResponse(f"HTTP/1.1 {event.http_status} {status_phrase}".rstrip(), headers, body)
+    return ReplayedResponse(status_line(event.http_status), headers, body)

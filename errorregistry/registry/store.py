@@ -23,7 +23,7 @@ from django.db import DatabaseError, connections
 from django.dispatch import receiver
 from django.utils import translation
 
-from errorregistry.catalog import Declaration, declared_codes
+from errorregistry.registry.declarations import Declaration, declared_codes
 from errorregistry.conf import registry_settings
 
 logger = logging.getLogger("errorregistry")

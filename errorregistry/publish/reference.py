@@ -1,8 +1,8 @@
 """The error reference page, generated from the registry so it can never drift from the API.
 
-``build_reference`` turns the registry into a small document (headings,
+``build_reference`` turns the registry into a ``document.Reference`` (headings,
 paragraphs, tables, one JSON example) in the requested language;
-``render_markdown`` and ``render_html`` print that document. The envelope
+``document.render_markdown`` and ``document.render_html`` print it. The envelope
 example is produced by the configured formatter, so switching the preset
 changes the page too. Admin-entered text is data: it is escaped in both
 formats, never interpreted.
@@ -11,129 +11,45 @@ formats, never interpreted.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from http import HTTPStatus
-from typing import Any, Union
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.html import escape
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy
 
-from errorregistry.catalog import INTERNAL_ERROR
 from errorregistry.conf import registry_settings
-from errorregistry.formatters import BaseFormatter, RenderedError, get_formatter
+from errorregistry.envelope.formatters import BaseFormatter, RenderedError, get_formatter, status_phrase
+from errorregistry.envelope.language import supported_language
+from errorregistry.envelope.text import is_web_url
+from errorregistry.envelope.validation import field_errors
 from errorregistry.models import Category
-from errorregistry.rendering import supported_language
-from errorregistry.templating import is_web_url
-from errorregistry.registry import Entry, registry
-from errorregistry.validation import field_errors
+from errorregistry.publish.document import (
+    Block,
+    BulletList,
+    Code,
+    CodeBlock,
+    Heading,
+    Link,
+    Paragraph,
+    Reference,
+    Span,
+    Table,
+    Text,
+    joined,
+    render_html,
+    render_markdown,
+    sentence,
+)
+from errorregistry.publish.members import describe_member, envelope_members, member_path
+from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.store import Entry, registry
 
 FORMATS = ("markdown", "html")
 EXAMPLE_CODE = "validation_error"
 EXAMPLE_REQUEST_ID = "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 EXAMPLE_PATH = "/api/orders/"
-
-
-# -- the document model -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Code:
-    """Inline code: a code, a header or a field name."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Link:
-    text: tuple[Span, ...]
-    url: str
-
-
-Span = Union[str, Code, Link]
-Text = tuple[Span, ...]
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    text: Text
-    anchor: str = ""
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: Text
-
-
-@dataclass(frozen=True)
-class CodeBlock:
-    language: str
-    content: str
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: tuple[str, ...]
-    rows: tuple[tuple[Text, ...], ...]
-
-
-@dataclass(frozen=True)
-class BulletList:
-    items: tuple[Text, ...]
-
-
-Block = Union[Heading, Paragraph, CodeBlock, Table, BulletList]
-
-
-@dataclass(frozen=True)
-class Reference:
-    """The whole page, already translated; renderers only print it."""
-
-    language: str
-    title: str
-    blocks: tuple[Block, ...]
-    envelope_example: Mapping[str, Any] = field(default_factory=dict)
-
-
-def sentence(template: str, **values: Span | Text) -> Text:
-    """Fill ``%(name)s`` placeholders of a translated sentence with spans (code, links) instead of text."""
-    marks = {name: f"\x00{index}\x00" for index, name in enumerate(values)}
-    filled = template % marks
-    ordered = list(values.values())
-    spans: list[Span] = []
-    for position, piece in enumerate(filled.split("\x00")):
-        if position % 2 == 0:
-            if piece:
-                spans.append(piece)
-            continue
-        value = ordered[int(piece)]
-        spans.extend(value if isinstance(value, tuple) else (value,))
-    return tuple(spans)
-
-
-def plain_text(text: Text) -> str:
-    """The text without its markup, for contexts that take a plain string."""
-    parts = []
-    for span in text:
-        if isinstance(span, Link):
-            parts.append(plain_text(span.text))
-        else:
-            parts.append(span if isinstance(span, str) else span.text)
-    return "".join(parts)
-
-
-def joined(spans: Iterable[Span], separator: str = ", ") -> Text:
-    result: list[Span] = []
-    for index, span in enumerate(spans):
-        if index:
-            result.append(separator)
-        result.append(span)
-    return tuple(result)
 
 
 # -- building the page ----------------------------------------------------------
@@ -247,7 +163,7 @@ class _PageBuilder:
             )
         rows = [
             ((Code(".".join(path)),), describe_member(self.formatter, path[-1], value))
-            for path, value in _members(self.example)
+            for path, value in envelope_members(self.example)
         ]
         blocks.append(Table((gettext("Field"), gettext("Meaning")), tuple(rows)))
         return blocks
@@ -326,56 +242,6 @@ class _PageBuilder:
         return [Heading(2, (gettext("Retries and support"),), "retries"), BulletList(items)]
 
 
-_MEMBER_NAMES = (
-    "code", "message", "request_id", "details", "errors", "action", "retryable", "retry_after", "docs_url",
-    "type", "title", "status", "detail", "instance", "data",
-)
-
-
-def describe_member(formatter: BaseFormatter, key: str, value: Any) -> Text:
-    """What one envelope member means, for the field table here and the OpenAPI schema."""
-    name = {formatter.key(n): n for n in _MEMBER_NAMES}.get(key, key)
-    header = Code(registry_settings.REQUEST_ID_HEADER)
-    if isinstance(value, dict) and name != "details":
-        return (gettext("The error object."),)
-    if name == "code":
-        return (gettext("Stable, machine-readable error code. Branch on this value."),)
-    if name in ("message", "title") or (name == "detail" and isinstance(value, str)):
-        return (gettext("Human-readable description in the client's language. It may change: do not parse it."),)
-    if name == "request_id":
-        return sentence(
-            gettext("Unique ID of this request, also sent in the %(header)s header. Include it when contacting support."),
-            header=header,
-        )
-    if name == "details" and isinstance(value, dict) and "errors" in value:
-        return sentence(
-            gettext("Extra facts about this error. For a validation error, %(errors)s lists each invalid field "
-                    "with its dot path, a code and a message."),
-            errors=Code(f"{key}.errors"),
-        )
-    if name == "details":
-        return (gettext("Extra facts about this error, such as the values that caused it."),)
-    if name == "errors":
-        return (gettext("One entry per invalid field: its dot path, a code and a message."),)
-    if name == "action":
-        return (gettext("What to do about it."),)
-    if name == "retryable":
-        return (gettext("Whether the same request may succeed if sent again later."),)
-    if name == "retry_after":
-        return sentence(gettext("Seconds to wait before retrying, as in the %(header)s header."), header=Code("Retry-After"))
-    if name == "docs_url" or name == "type":
-        return (gettext("Link to the documentation of this code."),)
-    if name == "status" and isinstance(value, int):
-        return (gettext("The HTTP status code, repeated in the body."),)
-    if name == "status":
-        return sentence(gettext("Always %(value)s on failure."), value=Code(json.dumps(value)))
-    if name == "data":
-        return sentence(gettext("Always %(value)s on failure."), value=Code("null"))
-    if name == "instance":
-        return (gettext("The path of the request that failed."),)
-    return ("",)
-
-
 def example_field_errors() -> list[dict[str, Any]]:
     """The field errors DRF itself produces for an invalid e-mail address, in the active language."""
     from rest_framework import serializers
@@ -386,25 +252,6 @@ def example_field_errors() -> list[dict[str, Any]]:
     serializer = ExampleSerializer(data={"email": "not-an-email"})
     serializer.is_valid()
     return field_errors(serializer.errors)
-
-
-def _members(example: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
-    """(path, value) for each envelope member; wrapper objects are opened, ``details`` is not."""
-    members: list[tuple[tuple[str, ...], Any]] = []
-    for key, value in example.items():
-        path = (*prefix, key)
-        members.append((path, value))
-        if isinstance(value, dict) and key != "details":
-            members.extend(_members(value, path))
-    return members
-
-
-def member_path(example: Mapping[str, Any], key: str) -> tuple[str, ...] | None:
-    """Where ``key`` sits in an envelope, e.g. ``("error", "code")``; None if absent."""
-    for path, value in _members(example):
-        if path[-1] == key and not isinstance(value, dict):
-            return path
-    return None
 
 
 def group_by_category(entries: Iterable[Entry]) -> list[tuple[str, list[Entry]]]:
@@ -427,10 +274,7 @@ def category_label(category: str) -> str:
 def status_meaning(status: int) -> str:
     if status in STATUS_MEANINGS:
         return str(STATUS_MEANINGS[status])
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return str(status)
+    return status_phrase(status, unnamed=str(status))
 
 
 def retry_label(entry: Entry) -> str:
@@ -439,117 +283,6 @@ def retry_label(entry: Entry) -> str:
     if entry.retry_after:
         return gettext("Yes, after %(seconds)s s") % {"seconds": entry.retry_after}
     return gettext("Yes")
-
-
-# -- Markdown -------------------------------------------------------------------
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
-
-
-def markdown_escape(text: str) -> str:
-    """Admin text as literal Markdown: no HTML, no emphasis, no table breaks."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", text))
-
-
-def render_markdown(reference: Reference) -> str:
-    parts = [_markdown_block(block) for block in reference.blocks]
-    return "\n\n".join(parts) + "\n"
-
-
-def _markdown_block(block: Block) -> str:
-    if isinstance(block, Heading):
-        return "#" * block.level + " " + markdown_text(block.text)
-    if isinstance(block, Paragraph):
-        return markdown_text(block.text)
-    if isinstance(block, CodeBlock):
-        longest = max((len(run) for run in re.findall(r"`+", block.content)), default=0)
-        fence = "`" * max(3, longest + 1)
-        return f"{fence}{block.language}\n{block.content}\n{fence}"
-    if isinstance(block, Table):
-        lines = [
-            "| " + " | ".join(markdown_escape(h) for h in block.headers) + " |",
-            "|" + "---|" * len(block.headers),
-        ]
-        lines += ["| " + " | ".join(markdown_text(cell) for cell in row) + " |" for row in block.rows]
-        return "\n".join(lines)
-    return "\n".join("- " + markdown_text(item) for item in block.items)
-
-
-def markdown_text(text: Text) -> str:
-    """Spans as Markdown: code spans fenced, links vetted, plain (admin) text escaped."""
-    out = []
-    for span in text:
-        if isinstance(span, Code):
-            content = " ".join(span.text.split()).replace("|", "\\|")
-            ticks = "``" if "`" in content else "`"
-            pad = " " if ticks == "``" else ""
-            out.append(f"{ticks}{pad}{content}{pad}{ticks}")
-        elif isinstance(span, Link):
-            url = span.url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
-            out.append(f"[{markdown_text(span.text)}]({url})")
-        else:
-            out.append(markdown_escape(span))
-    return "".join(out)
-
-
-# -- HTML -----------------------------------------------------------------------
-
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; line-height: 1.5;
-       max-width: 72rem; margin: 2rem auto; padding: 0 1rem; }
-h1, h2, h3 { line-height: 1.25; }
-h2 { border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; margin-top: 2rem; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { border: 1px solid #d0d7de; padding: .4rem .6rem; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9em;
-       background: #f6f8fa; padding: .1rem .25rem; border-radius: 4px; }
-pre { background: #f6f8fa; padding: 1rem; overflow: auto; border-radius: 6px; }
-pre code { background: none; padding: 0; }
-a { color: #0969da; }
-""".strip()
-
-
-def render_html(reference: Reference) -> str:
-    """A complete, self-contained page: inline CSS, no scripts, no external assets."""
-    body = "\n".join(_html_block(block) for block in reference.blocks)
-    return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{escape(reference.language)}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(reference.title)}</title>\n<style>\n{STYLE}\n</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    )
-
-
-def _html_block(block: Block) -> str:
-    if isinstance(block, Heading):
-        anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
-        return f"<h{block.level}{anchor}>{_html_text(block.text)}</h{block.level}>"
-    if isinstance(block, Paragraph):
-        return f"<p>{_html_text(block.text)}</p>"
-    if isinstance(block, CodeBlock):
-        return f'<pre><code class="language-{escape(block.language)}">{escape(block.content)}</code></pre>'
-    if isinstance(block, Table):
-        head = "".join(f"<th>{escape(h)}</th>" for h in block.headers)
-        rows = "\n".join(
-            "<tr>" + "".join(f"<td>{_html_text(cell)}</td>" for cell in row) + "</tr>" for row in block.rows
-        )
-        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
-    items = "\n".join(f"<li>{_html_text(item)}</li>" for item in block.items)
-    return f"<ul>\n{items}\n</ul>"
-
-
-def _html_text(text: Text) -> str:
-    out = []
-    for span in text:
-        if isinstance(span, Code):
-            out.append(f"<code>{escape(span.text)}</code>")
-        elif isinstance(span, Link):
-            out.append(f'<a href="{escape(span.url)}">{_html_text(span.text)}</a>')
-        else:
-            out.append(escape(span))
-    return "".join(out)
 
 
 # -- one entry point for the command and the view --------------------------------

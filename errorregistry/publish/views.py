@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
-from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views import View
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,30 +15,11 @@ from rest_framework.views import APIView
 
 from errorregistry import __version__
 from errorregistry.conf import registry_settings
+from errorregistry.envelope.language import public_language
 from errorregistry.exceptions import ApiError
-from errorregistry.reference import build_reference, render_html
-from errorregistry.registry import Entry, registry
-from errorregistry.rendering import supported_language
-
-
-def public_language(request: HttpRequest, requested: str | None) -> str:
-    """``?lang=``, else ``Accept-Language``, else ``LANGUAGE_CODE``: never the language cookie or session.
-
-    These responses are public and cacheable and vary on ``Accept-Language``
-    only; a language read from a cookie (``LANGUAGE_COOKIE_NAME``) would let a
-    shared cache serve one visitor's language to everyone.
-    """
-    if requested:
-        supported = supported_language(requested)
-        if supported:
-            return supported
-    for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
-        if accepted == "*":
-            break
-        supported = supported_language(accepted)
-        if supported:
-            return supported
-    return supported_language(settings.LANGUAGE_CODE) or settings.LANGUAGE_CODE
+from errorregistry.publish.document import render_html
+from errorregistry.publish.reference import build_reference
+from errorregistry.registry.store import Entry, registry
 
 
 def catalog_item(entry: Entry, language: str) -> dict[str, Any]:
