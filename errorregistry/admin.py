@@ -36,18 +36,7 @@ class TranslationInline(admin.TabularInline):
 
 def entry_of(row: ErrorCode) -> Entry:
     """A saved row as the registry would load it (its translations must be fetched or prefetched)."""
-    return Entry(
-        code=row.code,
-        http_status=row.http_status,
-        category=row.category,
-        message=row.message,
-        action=row.action,
-        retryable=row.retryable,
-        retry_after=row.retry_after,
-        docs_url=row.docs_url,
-        translations={t.language.lower(): (t.message, t.action) for t in row.translations.all()},
-        is_active=row.is_active,
-    )
+    return Entry.from_row(row, {t.language.lower(): (t.message, t.action) for t in row.translations.all()})
 
 
 def entry_from_post(data: Any) -> Entry:

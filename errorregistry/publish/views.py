@@ -23,17 +23,9 @@ from errorregistry.registry.store import Entry, registry
 
 
 def catalog_item(entry: Entry, language: str) -> dict[str, Any]:
+    """The code's public contract, its texts in ``language``."""
     message, action, _ = entry.texts(language)
-    return {
-        "code": entry.code,
-        "http_status": entry.http_status,
-        "category": entry.category,
-        "retryable": entry.retryable,
-        "retry_after": entry.retry_after,
-        "message": message,
-        "action": action,
-        "docs_url": entry.docs_url,
-    }
+    return {"code": entry.code, **entry.as_fields(), "message": message, "action": action}
 
 
 class CatalogMixin:

@@ -1,15 +1,18 @@
-"""Error codes declared in code: the built-ins every DRF API needs, plus the project's own.
+"""Error codes declared in code: the built-ins every DRF API needs, plus the project's own,
+and the one list of what a code is made of.
 
 Declarations are the seed of the database registry (``errorregistry_sync``)
-and the last-resort fallback when the database has no entry.
+and the last-resort fallback when the database has no entry. ``CodeContract`` names a
+code's public fields once: ``Declaration`` and the registry's ``Entry`` extend it, and
+sync, export/import and the JSON catalog all read ``CONTRACT_FIELDS``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -18,8 +21,8 @@ from errorregistry.conf import registry_settings
 
 
 @dataclass(frozen=True)
-class Declaration:
-    """An error code as declared in code. ``translations`` maps language -> (message, action)."""
+class CodeContract:
+    """What a code promises clients, in its default language: the one field list of a code."""
 
     code: str
     http_status: int
@@ -29,21 +32,26 @@ class Declaration:
     retryable: bool = False
     retry_after: int | None = None
     docs_url: str = ""
+
+    def as_fields(self) -> dict[str, Any]:
+        """``CONTRACT_FIELDS`` and their values (the code itself left out)."""
+        return {name: getattr(self, name) for name in CONTRACT_FIELDS}
+
+
+# The fields of a code besides the code itself: what sync seeds and the catalog publishes.
+CONTRACT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CodeContract) if f.name != "code")
+# What only the database registry holds (edited in the admin, moved by export/import).
+REGISTRY_FIELDS: tuple[str, ...] = ("is_active", "audit_policy", "audit_sample_rate")
+
+
+@dataclass(frozen=True)
+class Declaration(CodeContract):
+    """An error code as declared in code. ``translations`` maps language -> (message, action)."""
+
     translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.as_fields(), self.translations)
-
-    def as_fields(self) -> dict[str, Any]:
-        return {
-            "http_status": self.http_status,
-            "category": self.category,
-            "message": self.message,
-            "action": self.action,
-            "retryable": self.retryable,
-            "retry_after": self.retry_after,
-            "docs_url": self.docs_url,
-        }
 
 
 def fingerprint_of(fields: Mapping[str, Any], translations: Mapping[str, tuple[str, str]]) -> str:
@@ -205,11 +213,6 @@ def project_declarations() -> list[Declaration]:
 def declared_codes() -> dict[str, Declaration]:
     """Built-ins, then the project's declarations (which may redefine a built-in)."""
     declarations: dict[str, Declaration] = {}
-    for declaration in _chain(BUILTIN_CODES, project_declarations()):
+    for declaration in (*BUILTIN_CODES, *project_declarations()):
         declarations[declaration.code] = declaration
     return declarations
-
-
-def _chain(*groups: Iterable[Declaration]) -> Iterable[Declaration]:
-    for group in groups:
-        yield from group

@@ -23,7 +23,13 @@ from django.db import DatabaseError, connections
 from django.dispatch import receiver
 from django.utils import translation
 
-from errorregistry.registry.declarations import Declaration, declared_codes
+from errorregistry.registry.declarations import (
+    CONTRACT_FIELDS,
+    REGISTRY_FIELDS,
+    CodeContract,
+    Declaration,
+    declared_codes,
+)
 from errorregistry.conf import registry_settings
 
 logger = logging.getLogger("errorregistry")
@@ -32,17 +38,9 @@ VERSION_CACHE_KEY = "errorregistry:registry-version"
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(CodeContract):
     """An immutable snapshot of one code, safe to share between threads."""
 
-    code: str
-    http_status: int
-    category: str
-    message: str
-    action: str = ""
-    retryable: bool = False
-    retry_after: int | None = None
-    docs_url: str = ""
     audit_policy: str = "always"
     audit_sample_rate: float = 1.0
     translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
@@ -55,19 +53,25 @@ class Entry:
 
     @classmethod
     def from_declaration(cls, declaration: Declaration) -> Entry:
+        contract = declaration.as_fields()
+        contract.update(message=default_text(declaration.message), action=default_text(declaration.action))
         return cls(
             code=declaration.code,
-            http_status=declaration.http_status,
-            category=declaration.category,
-            message=default_text(declaration.message),
-            action=default_text(declaration.action),
-            retryable=declaration.retryable,
-            retry_after=declaration.retry_after,
-            docs_url=declaration.docs_url,
+            **contract,
             translations={
                 language: (default_text(message), default_text(action))
                 for language, (message, action) in declaration.translations.items()
             },
+        )
+
+    @classmethod
+    def from_row(cls, row: Any, translations: Mapping[str, tuple[str, str]]) -> Entry:
+        """An ``ErrorCode`` row and its translations (language -> (message, action))."""
+        return cls(
+            code=row.code,
+            **{name: getattr(row, name) for name in (*CONTRACT_FIELDS, *REGISTRY_FIELDS)},
+            translations=translations,
+            from_database=True,
         )
 
     def texts(self, language: str | None) -> tuple[str, str, str]:
@@ -239,24 +243,7 @@ def load_entries() -> dict[str, Entry] | None:
     except DatabaseError:
         logger.warning("errorregistry: registry table unreachable; answering from declared codes", exc_info=True)
         return None
-    return {
-        row.code: Entry(
-            code=row.code,
-            http_status=row.http_status,
-            category=row.category,
-            message=row.message,
-            action=row.action,
-            retryable=row.retryable,
-            retry_after=row.retry_after,
-            docs_url=row.docs_url,
-            audit_policy=row.audit_policy,
-            audit_sample_rate=row.audit_sample_rate,
-            translations=translations.get(row.pk, {}),
-            is_active=row.is_active,
-            from_database=True,
-        )
-        for row in codes
-    }
+    return {row.code: Entry.from_row(row, translations.get(row.pk, {})) for row in codes}
 
 
 def _cache():

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
-from errorregistry.registry.declarations import Declaration, declared_codes, fingerprint_of
-from errorregistry.models import ErrorCode, ErrorCodeTranslation
-
-FIELDS = ("http_status", "category", "message", "action", "retryable", "retry_after", "docs_url")
+from errorregistry.models import ErrorCode
+from errorregistry.registry.declarations import CONTRACT_FIELDS, Declaration, declared_codes, fingerprint_of
+from errorregistry.registry import rows
+from errorregistry.registry.rows import row_fields, row_texts, write_code
 
 
 @dataclass
@@ -24,22 +22,22 @@ class SyncReport:
 
 
 def row_fingerprint(row: ErrorCode) -> str:
-    translations = {t.language: (t.message, t.action) for t in row.translations.all()}
-    return fingerprint_of({name: getattr(row, name) for name in FIELDS}, translations)
+    return fingerprint_of(row_fields(row, CONTRACT_FIELDS), row_texts(row))
 
 
 def differences(declaration: Declaration, row: ErrorCode) -> list[str]:
-    """Human-readable list of what differs between the declaration and the database row."""
-    diffs = [
-        f"{name}: database {getattr(row, name)!r} != declared {value!r}"
-        for name, value in declaration.as_fields().items()
-        if getattr(row, name) != value
+    """Human-readable list of what differs between the declaration and the database row.
+
+    Translations the row has and the declaration lacks are not differences: sync never drops them.
+    """
+    found = rows.differences(
+        declaration.as_fields(), declaration.translations, row_fields(row, CONTRACT_FIELDS), row_texts(row)
+    )
+    return [
+        f"{d.name}: database {d.theirs!r} != declared {d.ours!r}"
+        for d in found
+        if d.ours is not None or not d.name.startswith("translation ")
     ]
-    stored = {t.language: (t.message, t.action) for t in row.translations.all()}
-    for language, texts in sorted(declaration.translations.items()):
-        if stored.get(language) != tuple(texts):
-            diffs.append(f"translation {language}: database {stored.get(language)!r} != declared {tuple(texts)!r}")
-    return diffs
 
 
 def sync(*, overwrite: bool = False, dry_run: bool = False) -> SyncReport:
@@ -78,22 +76,3 @@ def sync(*, overwrite: bool = False, dry_run: bool = False) -> SyncReport:
 def _write(row: ErrorCode, declaration: Declaration) -> None:
     row.synced_fingerprint = declaration.fingerprint()
     write_code(row, declaration.as_fields(), declaration.translations)
-
-
-def write_code(
-    row: ErrorCode,
-    fields: Mapping[str, Any],
-    translations: Mapping[str, tuple[str, str]],
-    *,
-    drop_other_translations: bool = False,
-) -> None:
-    """Save ``row`` with ``fields`` and upsert its translations (shared by sync and import)."""
-    for name, value in fields.items():
-        setattr(row, name, value)
-    row.save()
-    if drop_other_translations:
-        row.translations.exclude(language__in=list(translations)).delete()
-    for language, (message, action) in translations.items():
-        ErrorCodeTranslation.objects.update_or_create(
-            error_code=row, language=language, defaults={"message": message, "action": action}
-        )

@@ -20,13 +20,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
-from errorregistry.registry.sync import write_code
+from errorregistry.registry.declarations import CONTRACT_FIELDS, REGISTRY_FIELDS
+from errorregistry.registry.rows import differences, row_fields, write_code
 
 FORMAT = "errorregistry/1"
-FIELDS = (
-    "http_status", "category", "message", "action", "retryable", "retry_after", "docs_url",
-    "is_active", "audit_policy", "audit_sample_rate",
-)
+FIELDS = (*CONTRACT_FIELDS, *REGISTRY_FIELDS)
 REQUIRED = ("code", "http_status", "message")
 # JSON types each member must have before model validation (bool is not accepted as a number).
 TYPES: dict[str, tuple[type, ...]] = {
@@ -64,16 +62,10 @@ class CodeRecord:
 
     def changes(self, other: CodeRecord) -> list[str]:
         """Names of what differs from ``other``: field names and ``translation <lang>``."""
-        mine, theirs = dict(self.fields), dict(other.fields)
-        changed = [name for name in FIELDS if mine.get(name) != theirs.get(name)]
-        my_texts = {lang: (m, a) for lang, m, a in self.translations}
-        their_texts = {lang: (m, a) for lang, m, a in other.translations}
-        changed += [
-            f"translation {lang}"
-            for lang in sorted(set(my_texts) | set(their_texts))
-            if my_texts.get(lang) != their_texts.get(lang)
-        ]
-        return changed
+        return [d.name for d in differences(dict(self.fields), self.texts(), dict(other.fields), other.texts())]
+
+    def texts(self) -> dict[str, tuple[str, str]]:
+        return {lang: (message, action) for lang, message, action in self.translations}
 
 
 @dataclass
@@ -108,10 +100,8 @@ class ImportPlan:
 def record_from_row(row: ErrorCode) -> CodeRecord:
     return CodeRecord(
         code=row.code,
-        fields=tuple((name, getattr(row, name)) for name in FIELDS),
-        translations=tuple(
-            sorted((t.language, t.message, t.action) for t in row.translations.all())
-        ),
+        fields=tuple(row_fields(row, FIELDS).items()),
+        translations=tuple(sorted((t.language, t.message, t.action) for t in row.translations.all())),
     )
 
 
@@ -232,5 +222,4 @@ def import_registry(text: str, *, dry_run: bool = False) -> ImportPlan:
 
 
 def _write(row: ErrorCode, record: CodeRecord) -> None:
-    wanted = {lang: (message, action) for lang, message, action in record.translations}
-    write_code(row, dict(record.fields), wanted, drop_other_translations=True)
+    write_code(row, dict(record.fields), record.texts(), drop_other_translations=True)
