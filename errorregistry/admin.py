@@ -79,6 +79,19 @@ def render_preview(entry: Entry) -> SafeString:
     )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing to add, change or delete: the audit trail and the console are read-only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ErrorCode)
 class ErrorCodeAdmin(admin.ModelAdmin):
     form = ErrorCodeForm
@@ -197,7 +210,7 @@ class ErrorCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ErrorEvent)
-class ErrorEventAdmin(admin.ModelAdmin):
+class ErrorEventAdmin(ReadOnlyAdmin):
     """Kept registered so that existing admin links to events still resolve, but hidden from the index:
     the support console's list is the one list of errors. Its pages redirect there."""
 
@@ -207,14 +220,6 @@ class ErrorEventAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_use_support(request.user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -236,7 +241,7 @@ class ErrorEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportConsole)
-class SupportConsoleAdmin(admin.ModelAdmin):
+class SupportConsoleAdmin(ReadOnlyAdmin):
     """The support console's row on the admin index; its pages live in ``errorregistry.support``.
 
     Every check asks for ``errorregistry.view_errorevent``, not the proxy's own
@@ -257,11 +262,3 @@ class SupportConsoleAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can_use_support(request.user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -85,6 +85,26 @@ def test_etag_changes_after_an_admin_edit(api_client, synced):
     assert credits["message"] == "Out of credits."
 
 
+@pytest.mark.django_db(transaction=True)
+def test_reading_the_registry_writes_nothing_to_the_cache_and_a_lost_stamp_still_changes_the_etag(api_client, synced):
+    from django.core.cache import cache
+
+    from errorregistry.registry.store import VERSION_CACHE_KEY
+
+    cache.clear()
+    registry.invalidate()
+    before = api_client.get(CATALOG)
+    assert cache.get(VERSION_CACHE_KEY) is None  # a read is a read: no stamp created
+
+    edit_in_admin(admin_client(), "insufficient_credits", message="Out of credits.")
+    cache.clear()  # the stamp the edit published is lost (eviction, a Redis restart)
+    registry.invalidate()
+
+    after = api_client.get(CATALOG, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+
+
 @pytest.mark.django_db
 def test_warm_catalog_costs_zero_database_queries(api_client, synced, django_assert_num_queries):
     api_client.get(CATALOG)

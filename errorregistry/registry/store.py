@@ -8,6 +8,8 @@ dict access: no database, no cache.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -138,6 +140,7 @@ class Registry:
         self._entries: dict[str, Entry] | None = None
         self._declared: dict[str, Entry] | None = None
         self._version: str | None = None
+        self._content_version: str | None = None
         self._checked_at = float("-inf")
         self._pending_write: tuple[str, Callable[[], None], int] | None = None
 
@@ -159,8 +162,9 @@ class Registry:
 
     @property
     def version(self) -> str:
+        """The shared stamp; before any write has published one, a digest of what is loaded."""
         self._current()
-        return self._version or "local"
+        return self._version or self._content_version or "local"
 
     def declared(self) -> dict[str, Entry]:
         declared = self._declared
@@ -176,6 +180,7 @@ class Registry:
             self._entries = None
             self._declared = None
             self._version = None
+            self._content_version = None
             self._checked_at = float("-inf")
 
     # -- internals ------------------------------------------------------
@@ -222,6 +227,7 @@ class Registry:
                 if loaded is not None:
                     self._entries = loaded
                     self._version = shared_version
+                    self._content_version = content_version(loaded)
                 elif self._entries is None:
                     self._entries = {}
             # Counted from the end of the check, so a slow cache cannot make every request pay for it.
@@ -250,14 +256,23 @@ def _cache():
     return caches[registry_settings.CACHE_ALIAS]
 
 
-def read_shared_version() -> str:
-    """The shared version stamp, created when the cache has none. Raises if the cache is down."""
-    cache = _cache()
-    version = cache.get(VERSION_CACHE_KEY)
-    if version is None:
-        cache.add(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_CACHE_KEY)
-    return version
+def read_shared_version() -> str | None:
+    """The shared version stamp; None until a write publishes one. Raises if the cache is down.
+
+    A read only: the stamp is written by ``publish_version`` alone.
+    """
+    return _cache().get(VERSION_CACHE_KEY)
+
+
+def content_version(entries: Mapping[str, Entry]) -> str:
+    """A digest of the loaded registry, the same in every process reading the same rows: the
+    version of a registry no write has stamped yet (or whose stamp the cache lost)."""
+    canonical = [
+        [entry.code, entry.as_fields(), [getattr(entry, name) for name in REGISTRY_FIELDS],
+         sorted(entry.translations.items())]
+        for _, entry in sorted(entries.items())
+    ]
+    return hashlib.sha256(json.dumps(canonical, default=str).encode()).hexdigest()[:32]
 
 
 def publish_version() -> None:

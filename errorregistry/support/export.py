@@ -17,11 +17,13 @@ from errorregistry.models import ErrorEvent
 
 EXPORT_LIMIT = 10_000
 CHUNK_SIZE = 2_000
-COLUMNS = [
-    "created_at",
+# The event's fields as the event page lists them, in this order.
+EVENT_FIELDS = [
     "request_id",
     "client_request_id",
+    "created_at",
     "code",
+    "unknown_code",
     "http_status",
     "message",
     "language",
@@ -34,6 +36,11 @@ COLUMNS = [
     "client_ip",
     "user_agent",
     "exception_class",
+]
+# The CSV's columns: the time first (what a spreadsheet sorts on), then the page's fields, the JSON ones last.
+COLUMNS = [
+    "created_at",
+    *(name for name in EVENT_FIELDS if name not in ("created_at", "unknown_code")),
     "details",
     "context",
 ]

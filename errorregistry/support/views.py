@@ -29,7 +29,7 @@ from errorregistry.support.charts import WINDOWS, count_errors, render_svg
 from errorregistry.models import ErrorCode, ErrorEvent
 from errorregistry.registry.store import registry
 from errorregistry.request_id import normalize_lookup
-from errorregistry.support.export import EXPORT_LIMIT, export_response
+from errorregistry.support.export import EVENT_FIELDS, EXPORT_LIMIT, export_response
 from errorregistry.support.forms import EventFilterForm, LookupForm
 from errorregistry.support.queries import (
     AROUND,
@@ -51,25 +51,6 @@ EDIT_CODE_PERMISSION = "errorregistry.change_errorcode"
 RECENT_ON_SEARCH = 10
 
 # Fields shown on the event page, in the order support reads them.
-EVENT_FIELDS = [
-    "request_id",
-    "client_request_id",
-    "created_at",
-    "code",
-    "unknown_code",
-    "http_status",
-    "message",
-    "language",
-    "method",
-    "path",
-    "query_string",
-    "view_name",
-    "user_id",
-    "user_name",
-    "client_ip",
-    "user_agent",
-    "exception_class",
-]
 
 
 def can_use_support(user: Any) -> bool:
