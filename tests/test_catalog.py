@@ -7,7 +7,7 @@ from django.utils import translation
 
 from errorregistry.models import ErrorCode
 from errorregistry.registry.store import registry
-from tests.admin_forms import admin_client, edit_in_admin
+from tests.admin_forms import edit_in_admin
 
 CATALOG = "/api/errors/"
 ITEM_KEYS = {"code", "http_status", "category", "retryable", "retry_after", "message", "action", "docs_url"}
@@ -73,10 +73,10 @@ def test_etag_differs_per_language(api_client, synced):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_etag_changes_after_an_admin_edit(api_client, synced):
+def test_etag_changes_after_an_admin_edit(api_client, synced, admin_client):
     before = api_client.get(CATALOG)
 
-    edit_in_admin(admin_client(), "insufficient_credits", message="Out of credits.")
+    edit_in_admin(admin_client, "insufficient_credits", message="Out of credits.")
 
     after = api_client.get(CATALOG, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200
@@ -86,7 +86,7 @@ def test_etag_changes_after_an_admin_edit(api_client, synced):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_reading_the_registry_writes_nothing_to_the_cache_and_a_lost_stamp_still_changes_the_etag(api_client, synced):
+def test_a_read_writes_no_version_stamp_and_a_lost_stamp_still_changes_the_etag(api_client, synced, admin_client):
     from django.core.cache import cache
 
     from errorregistry.registry.store import VERSION_CACHE_KEY
@@ -96,7 +96,7 @@ def test_reading_the_registry_writes_nothing_to_the_cache_and_a_lost_stamp_still
     before = api_client.get(CATALOG)
     assert cache.get(VERSION_CACHE_KEY) is None  # a read is a read: no stamp created
 
-    edit_in_admin(admin_client(), "insufficient_credits", message="Out of credits.")
+    edit_in_admin(admin_client, "insufficient_credits", message="Out of credits.")
     cache.clear()  # the stamp the edit published is lost (eviction, a Redis restart)
     registry.invalidate()
 

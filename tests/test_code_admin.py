@@ -24,13 +24,6 @@ PREVIEW_URL = "/admin/errorregistry/errorcode/preview/"
 COVERAGE_URL = "/admin/errorregistry/errorcode/coverage/"
 
 
-@pytest.fixture
-def admin() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="product", is_staff=True, is_superuser=True))
-    return client
-
-
 def change_url(row: ErrorCode) -> str:
     return reverse("admin:errorregistry_errorcode_change", args=[row.pk])
 
@@ -76,11 +69,11 @@ def envelopes(html: str) -> dict[str, dict]:
 # -- preview, placeholders, coverage ---------------------------------------------------
 
 
-def test_the_code_page_previews_the_envelope_in_every_language(admin):
+def test_the_code_page_previews_the_envelope_in_every_language(admin_client):
     row = ErrorCodeFactory(code="quota_exceeded", http_status=429, message="Quota of {limit} exceeded.")
     TranslationFactory(error_code=row, language="fr", message="Quota de {limit} dépassé.", action="")
 
-    html = admin.get(change_url(row)).content.decode()
+    html = admin_client.get(change_url(row)).content.decode()
 
     bodies = envelopes(html)
     assert bodies["en"]["error"]["message"] == "Quota of 100 exceeded."
@@ -89,31 +82,31 @@ def test_the_code_page_previews_the_envelope_in_every_language(admin):
     assert "HTTP/1.1 429 Too Many Requests" in html
 
 
-def test_the_code_page_lists_the_placeholders_and_flags_a_translation_that_drops_one(admin):
+def test_the_code_page_lists_the_placeholders_and_flags_a_translation_that_drops_one(admin_client):
     row = ErrorCodeFactory(message="Not enough credits: {balance} left, {required} needed.")
     TranslationFactory(error_code=row, language="fr", message="Crédits insuffisants : {balance}.")
 
-    html = admin.get(change_url(row)).content.decode()
+    html = admin_client.get(change_url(row)).content.decode()
 
     assert "<code>{balance}</code> <code>{required}</code>" in html
     assert "fr: {required} of the default message is missing" in html
 
 
-def test_the_code_page_shows_a_coverage_badge_per_language(admin):
+def test_the_code_page_shows_a_coverage_badge_per_language(admin_client):
     translated = ErrorCodeFactory(code="translated", action="Act.")
     TranslationFactory(error_code=translated, language="fr", message="M.", action="A.")
     untranslated = ErrorCodeFactory(code="untranslated", action="Act.")
 
-    assert '<span class="errorregistry-badge ok">translated</span>' in admin.get(change_url(translated)).content.decode()
-    html = admin.get(change_url(untranslated)).content.decode()
+    assert '<span class="errorregistry-badge ok">translated</span>' in admin_client.get(change_url(translated)).content.decode()
+    html = admin_client.get(change_url(untranslated)).content.decode()
     assert '<span class="errorregistry-badge missing">missing: message, action</span>' in html
     assert "No message in this language: clients get the en text." in html
 
 
-def test_the_preview_follows_the_form_as_typed_before_saving(admin):
+def test_the_preview_follows_the_form_as_typed_before_saving(admin_client):
     row = ErrorCodeFactory(code="typed", http_status=400, message="Saved text.")
 
-    response = admin.post(
+    response = admin_client.post(
         PREVIEW_URL,
         form_data(row, message="Typed {field} text.", http_status="422", original_code="typed", retry_after="30",
                   **{"translations-TOTAL_FORMS": "1", "translations-0-language": "fr",
@@ -131,20 +124,20 @@ def test_the_preview_follows_the_form_as_typed_before_saving(admin):
     assert ErrorCode.objects.get(pk=row.pk).message == "Saved text."  # nothing saved
 
 
-def test_the_preview_uses_the_configured_envelope(admin, settings):
+def test_the_preview_uses_the_configured_envelope(admin_client, settings):
     settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "ENVELOPE": "problem", "KEY_STYLE": "camel"}
     row = ErrorCodeFactory(code="problem_code", http_status=409, message="Conflict.")
 
-    bodies = envelopes(admin.post(PREVIEW_URL, form_data(row, original_code="problem_code")).content.decode())
+    bodies = envelopes(admin_client.post(PREVIEW_URL, form_data(row, original_code="problem_code")).content.decode())
 
     assert bodies["en"]["status"] == 409
     assert bodies["en"]["requestId"] == "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 
 
-def test_the_preview_escapes_admin_text(admin):
+def test_the_preview_escapes_admin_text(admin_client):
     row = ErrorCodeFactory(code="escaped")
 
-    html = admin.post(PREVIEW_URL, form_data(row, message="<script>alert(1)</script>")).content.decode()
+    html = admin_client.post(PREVIEW_URL, form_data(row, message="<script>alert(1)</script>")).content.decode()
 
     assert "<script>alert(1)</script>" not in html
 
@@ -161,17 +154,17 @@ def test_the_preview_needs_a_post_with_a_csrf_token_and_the_right_to_edit(db):
     assert Client().post(PREVIEW_URL, {"message": "x"}).status_code == 302  # to the login page
 
 
-def test_the_preview_answers_only_post(admin):
-    assert admin.get(PREVIEW_URL).status_code == 405
+def test_the_preview_answers_only_post(admin_client):
+    assert admin_client.get(PREVIEW_URL).status_code == 405
 
 
 # -- contract changes ask for a confirmation --------------------------------------------------
 
 
-def test_changing_the_status_of_a_live_code_asks_for_a_confirmation_first(admin):
+def test_changing_the_status_of_a_live_code_asks_for_a_confirmation_first(admin_client):
     row = ErrorCodeFactory(code="rate_limited_x", http_status=429, message="Slow down.")
 
-    response = admin.post(change_url(row), form_data(row, http_status="503"))
+    response = admin_client.post(change_url(row), form_data(row, http_status="503"))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -180,39 +173,39 @@ def test_changing_the_status_of_a_live_code_asks_for_a_confirmation_first(admin)
     assert ErrorCode.objects.get(pk=row.pk).http_status == 429
 
 
-def test_a_confirmed_contract_change_is_saved(admin):
+def test_a_confirmed_contract_change_is_saved(admin_client):
     row = ErrorCodeFactory(code="rate_limited_y", http_status=429)
 
-    response = admin.post(change_url(row), form_data(row, http_status="503", confirm_contract_change="on"))
+    response = admin_client.post(change_url(row), form_data(row, http_status="503", confirm_contract_change="on"))
 
     assert response.status_code == 302
     assert ErrorCode.objects.get(pk=row.pk).http_status == 503
 
 
-def test_turning_retryable_on_is_a_contract_change_too(admin):
+def test_turning_retryable_on_is_a_contract_change_too(admin_client):
     row = ErrorCodeFactory(code="flaky", retryable=False)
 
-    response = admin.post(change_url(row), form_data(row, retryable="on"))
+    response = admin_client.post(change_url(row), form_data(row, retryable="on"))
 
     assert "Retryable: no → yes" in response.content.decode()
 
 
-def test_a_wording_change_needs_no_confirmation(admin):
+def test_a_wording_change_needs_no_confirmation(admin_client):
     row = ErrorCodeFactory(code="wording")
 
-    assert admin.post(change_url(row), form_data(row, message="Better words.")).status_code == 302
+    assert admin_client.post(change_url(row), form_data(row, message="Better words.")).status_code == 302
 
 
-def test_the_confirmation_checkbox_stays_hidden_until_needed(admin):
+def test_the_confirmation_checkbox_stays_hidden_until_needed(admin_client):
     row = ErrorCodeFactory(code="quiet")
 
-    html = admin.get(change_url(row)).content.decode()
+    html = admin_client.get(change_url(row)).content.decode()
 
     assert 'type="hidden" name="confirm_contract_change"' in html
 
 
-def test_a_new_code_needs_no_confirmation(admin):
-    response = admin.post(
+def test_a_new_code_needs_no_confirmation(admin_client):
+    response = admin_client.post(
         reverse("admin:errorregistry_errorcode_add"),
         form_data(ErrorCode(code="brand_new", http_status=402, category="billing", message="Pay."), code="brand_new"),
     )
@@ -224,7 +217,7 @@ def test_a_new_code_needs_no_confirmation(admin):
 # -- history ----------------------------------------------------------------------------------
 
 
-def test_history_shows_each_changed_field_with_its_old_and_new_value(admin):
+def test_history_shows_each_changed_field_with_its_old_and_new_value(admin_client):
     row = ErrorCodeFactory(code="history", http_status=429, message="Old words.")
     french = TranslationFactory(error_code=row, language="fr", message="Anciens mots.", action="")
     data = form_data(
@@ -233,7 +226,7 @@ def test_history_shows_each_changed_field_with_its_old_and_new_value(admin):
            "translations-0-error_code": str(row.pk), "translations-0-language": "fr",
            "translations-0-message": "Nouveaux mots.", "translations-0-action": ""},
     )
-    assert admin.post(change_url(row), data).status_code == 302
+    assert admin_client.post(change_url(row), data).status_code == 302
 
     entry = LogEntry.objects.filter(object_id=str(row.pk)).latest("action_time")
     message = entry.get_change_message()
@@ -241,27 +234,27 @@ def test_history_shows_each_changed_field_with_its_old_and_new_value(admin):
     assert "Changed Message: “Old words.” → “New words.”." in message
     assert "Changed translation fr: Message: “Anciens mots.” → “Nouveaux mots.”." in message
     assert "confirm" not in message.lower()
-    history = admin.get(reverse("admin:errorregistry_errorcode_history", args=[row.pk])).content.decode()
+    history = admin_client.get(reverse("admin:errorregistry_errorcode_history", args=[row.pk])).content.decode()
     assert "429 → 503" in history
 
 
 # -- the list and the inline --------------------------------------------------------------------
 
 
-def test_the_code_list_has_a_message_column_and_a_coverage_column(admin):
+def test_the_code_list_has_a_message_column_and_a_coverage_column(admin_client):
     ErrorCodeFactory(code="listed", message="Listed message.")
 
-    html = admin.get(reverse("admin:errorregistry_errorcode_changelist")).content.decode()
+    html = admin_client.get(reverse("admin:errorregistry_errorcode_changelist")).content.decode()
 
     assert '<td class="field-short_message">Listed message.</td>' in html
     assert 'title="missing: message, action">fr ✗</span>' in html
     assert f'href="{COVERAGE_URL}"' in html
 
 
-def test_the_translations_inline_uses_compact_text_areas(admin):
+def test_the_translations_inline_uses_compact_text_areas(admin_client):
     row = ErrorCodeFactory()
 
-    html = admin.get(change_url(row)).content.decode()
+    html = admin_client.get(change_url(row)).content.decode()
 
     assert re.search(r'<textarea name="translations-0-message" cols="48" rows="2"', html)
     assert "errorregistry/code_admin.css" in html
@@ -270,14 +263,14 @@ def test_the_translations_inline_uses_compact_text_areas(admin):
 # -- the coverage page and the CI check -----------------------------------------------------------
 
 
-def test_the_coverage_page_lists_per_language_the_codes_missing_a_message_or_action(admin):
+def test_the_coverage_page_lists_per_language_the_codes_missing_a_message_or_action(admin_client):
     complete = ErrorCodeFactory(code="complete_code", action="Act.")
     TranslationFactory(error_code=complete, language="fr", message="M.", action="A.")
     no_action = ErrorCodeFactory(code="no_action_code", action="Act.")
     TranslationFactory(error_code=no_action, language="fr", message="M.", action="")
     ErrorCodeFactory(code="nothing_code", action="")
 
-    response = admin.get(COVERAGE_URL)
+    response = admin_client.get(COVERAGE_URL)
 
     html = response.content.decode()
     fr = html[html.index('id="coverage-fr"') :]
@@ -361,12 +354,12 @@ def test_docs_accept_a_regional_variant_of_a_configured_language(synced):
     assert out.getvalue().startswith("# Erreurs")
 
 
-def test_an_untouched_extra_translation_row_saves_nothing(admin):
+def test_an_untouched_extra_translation_row_saves_nothing(admin_client):
     row = ErrorCodeFactory(code="untouched")
-    page = admin.get(change_url(row)).content.decode()
+    page = admin_client.get(change_url(row)).content.decode()
     assert '<option value="" selected>---------</option>' in page
 
     data = form_data(row, **{"translations-TOTAL_FORMS": "1", "translations-0-language": "",
                              "translations-0-message": "", "translations-0-action": ""})
-    assert admin.post(change_url(row), data).status_code == 302
+    assert admin_client.post(change_url(row), data).status_code == 302
     assert not row.translations.exists()

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from errorregistry.models import ErrorCode, ErrorCodeTranslation
-from tests.factories import ErrorCodeFactory, TranslationFactory, UserFactory
+from tests.factories import ErrorCodeFactory, TranslationFactory
 
 
 @pytest.mark.parametrize("code", ["insufficient_credits", "INSUFFICIENT_CREDITS", "auth.token-expired", "x" * 64])
@@ -48,12 +48,6 @@ def test_translation_language_must_be_in_settings_languages(settings):
     ErrorCodeTranslation(error_code=code, language="xx", message="m").full_clean()
 
 
-@pytest.fixture
-def admin_client_logged_in(client, db):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
-
-
 def inline_management(prefix="translations", total=1, initial=0):
     return {
         f"{prefix}-TOTAL_FORMS": str(total),
@@ -85,15 +79,15 @@ def code_form(**overrides):
     return data
 
 
-def test_admin_adds_a_code_with_an_inline_translation(admin_client_logged_in):
-    response = admin_client_logged_in.post(reverse("admin:errorregistry_errorcode_add"), code_form())
+def test_admin_adds_a_code_with_an_inline_translation(admin_client):
+    response = admin_client.post(reverse("admin:errorregistry_errorcode_add"), code_form())
     assert response.status_code == 302, response.content.decode()[:2000]
     row = ErrorCode.objects.get(code="quota_exceeded")
     assert row.translations.get().message == "Quota de {limit} dépassé."
 
 
-def test_admin_shows_validation_errors_in_the_form_not_a_500(admin_client_logged_in):
-    response = admin_client_logged_in.post(
+def test_admin_shows_validation_errors_in_the_form_not_a_500(admin_client):
+    response = admin_client.post(
         reverse("admin:errorregistry_errorcode_add"), code_form(code="bad code", http_status="200")
     )
     assert response.status_code == 200
@@ -101,50 +95,50 @@ def test_admin_shows_validation_errors_in_the_form_not_a_500(admin_client_logged
     assert "code" in errors and "http_status" in errors
 
 
-def test_admin_rejects_a_language_outside_settings_languages(admin_client_logged_in):
-    response = admin_client_logged_in.post(
+def test_admin_rejects_a_language_outside_settings_languages(admin_client):
+    response = admin_client.post(
         reverse("admin:errorregistry_errorcode_add"), code_form(**{"translations-0-language": "xx"})
     )
     assert response.status_code == 200
     assert not ErrorCode.objects.filter(code="quota_exceeded").exists()
 
 
-def test_code_is_read_only_once_saved(admin_client_logged_in):
+def test_code_is_read_only_once_saved(admin_client):
     row = ErrorCodeFactory(code="frozen_code", http_status=400)
     url = reverse("admin:errorregistry_errorcode_change", args=[row.pk])
-    page = admin_client_logged_in.get(url)
+    page = admin_client.get(url)
     assert 'name="code"' not in page.content.decode()
-    response = admin_client_logged_in.post(url, code_form(code="renamed", http_status="409", confirm_contract_change="on"))
+    response = admin_client.post(url, code_form(code="renamed", http_status="409", confirm_contract_change="on"))
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.code, row.http_status) == ("frozen_code", 409)
 
 
-def test_admin_list_shows_languages_present_and_filters(admin_client_logged_in):
+def test_admin_list_shows_languages_present_and_filters(admin_client):
     TranslationFactory(error_code=ErrorCodeFactory(code="listed_code"), language="fr")
-    page = admin_client_logged_in.get(reverse("admin:errorregistry_errorcode_changelist") + "?q=listed")
+    page = admin_client.get(reverse("admin:errorregistry_errorcode_changelist") + "?q=listed")
     content = page.content.decode()
     assert "listed_code" in content and "Message for listed_code." in content
     assert '<span class="errorregistry-badge ok" title="translated">fr ✓</span>' in content
-    assert admin_client_logged_in.get(reverse("admin:errorregistry_errorcode_changelist") + "?category__exact=auth").status_code == 200
+    assert admin_client.get(reverse("admin:errorregistry_errorcode_changelist") + "?category__exact=auth").status_code == 200
 
 
-def test_admin_edit_changes_responses_at_once(admin_client_logged_in, api_client):
+def test_admin_edit_changes_responses_at_once(admin_client, api_client):
     row = ErrorCodeFactory(code="not_authenticated", http_status=401, message="Log in first.")
     url = reverse("admin:errorregistry_errorcode_change", args=[row.pk])
     form = code_form(
         code="not_authenticated", http_status="401", message="Please sign in.", retryable="", **inline_management(total=0)
     )
-    assert admin_client_logged_in.post(url, form).status_code == 302
+    assert admin_client.post(url, form).status_code == 302
     assert api_client.get("/api/demo/account/").json()["error"]["message"] == "Please sign in."
 
 
-def test_error_events_are_read_only_in_the_admin(admin_client_logged_in):
+def test_error_events_are_read_only_in_the_admin(admin_client):
     from tests.factories import ErrorEventFactory
 
     event = ErrorEventFactory()
-    assert admin_client_logged_in.get(reverse("admin:errorregistry_errorevent_changelist")).status_code == 302
-    assert admin_client_logged_in.get(reverse("admin:errorregistry_errorevent_add")).status_code == 403
-    change = admin_client_logged_in.post(reverse("admin:errorregistry_errorevent_change", args=[event.pk]), {"code": "x"})
+    assert admin_client.get(reverse("admin:errorregistry_errorevent_changelist")).status_code == 302
+    assert admin_client.get(reverse("admin:errorregistry_errorevent_add")).status_code == 403
+    change = admin_client.post(reverse("admin:errorregistry_errorevent_change", args=[event.pk]), {"code": "x"})
     event.refresh_from_db()
     assert change.status_code in (302, 403) and event.code == "validation_error"

@@ -13,7 +13,7 @@ from errorregistry.models import ErrorCode
 from errorregistry.publish.document import markdown_escape, render_html, render_markdown
 from errorregistry.publish.reference import EXAMPLE_REQUEST_ID, build_reference
 from errorregistry.registry.store import registry
-from tests.admin_forms import admin_client, edit_in_admin
+from tests.admin_forms import edit_in_admin
 
 REFERENCE = "/api/errors/reference/"
 
@@ -89,9 +89,9 @@ def test_french_page_translates_the_page_itself(synced):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_docs_show_an_entry_edited_in_the_admin_a_moment_earlier(synced):
+def test_docs_show_an_entry_edited_in_the_admin_a_moment_earlier(synced, admin_client):
     edit_in_admin(
-        admin_client(),
+        admin_client,
         "insufficient_credits",
         message="Out of credits: top up first.",
         retryable="on",
