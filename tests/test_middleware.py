@@ -4,7 +4,9 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.http import FileResponse, HttpRequest
 from django.test import AsyncClient, Client, override_settings
+from django.urls import path
 
 from errorregistry.log import RequestIdFilter
 from errorregistry.request_id import is_minted_request_id
@@ -235,3 +237,29 @@ def test_enveloped_failure_drops_headers_that_described_the_old_body(api_client)
     for header in ("Content-Disposition", "Content-Encoding", "ETag", "Last-Modified"):
         assert header not in response
     assert "Cookie" in response["Vary"] and "Accept-Language" in response["Vary"]
+
+
+OPENED_FILES = []
+
+
+def download_gone(request: HttpRequest) -> FileResponse:
+    """A plain view answering 410 with an open file: the envelope replaces the body."""
+    handle = open(__file__, "rb")  # noqa: SIM115 - the response owns it
+    OPENED_FILES.append(handle)
+    return FileResponse(handle, status=410, filename="gone.txt")
+
+
+urlpatterns = [path("api/gone/", download_gone)]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_the_envelope_releases_what_the_replaced_response_held_when_the_request_ends():
+    OPENED_FILES.clear()
+    response = Client().get("/api/gone/")
+
+    assert response.status_code == 410
+    assert response.json()["error"]["request_id"] == response["X-Request-Id"]
+    # The test client closes the response it received, as a WSGI server would: the envelope's
+    # closing closes the file the replaced FileResponse had opened.
+    assert [handle.closed for handle in OPENED_FILES] == [True]

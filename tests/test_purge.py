@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from errorregistry.models import ErrorEvent
-from errorregistry.audit.retention import parse_age, purge_older_than
+from errorregistry.audit.retention import count_older_than, parse_age, purge_older_than
 from tests.factories import ErrorEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +59,28 @@ def test_purge_deletes_only_events_older_than_the_cutoff():
     remaining = set(ErrorEvent.objects.values_list("pk", flat=True))
     assert remaining == {e.pk for e in recent}
     assert not remaining & {e.pk for e in old}
+
+
+def test_an_event_created_exactly_at_the_cutoff_is_kept_and_not_counted():
+    cutoff = timezone.now() - timedelta(days=30)
+    at_cutoff = ErrorEventFactory(created_at=cutoff)
+    just_before = ErrorEventFactory(created_at=cutoff - timedelta(microseconds=1))
+
+    assert count_older_than(cutoff) == 1
+    result = purge_older_than(cutoff)
+
+    assert result.deleted == 1
+    assert set(ErrorEvent.objects.values_list("pk", flat=True)) == {at_cutoff.pk}
+    assert not ErrorEvent.objects.filter(pk=just_before.pk).exists()
+
+
+def test_a_count_that_fills_the_last_batch_exactly_is_deleted_whole():
+    ErrorEventFactory.create_batch(4, created_at=days_ago(40))
+
+    output = purge("--older-than", "30d", "--batch-size", "2")
+
+    assert ErrorEvent.objects.count() == 0
+    assert "Deleted 4 error event(s)" in output
 
 
 def test_purge_deletes_in_batches_of_primary_keys_no_larger_than_the_batch_size():
