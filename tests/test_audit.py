@@ -149,20 +149,6 @@ def test_audit_can_be_turned_off_globally(api_client):
 
 
 @pytest.mark.django_db
-def test_unknown_codes_are_flagged_for_the_admin():
-    from django.test import RequestFactory
-
-    from errorregistry import ApiError
-    from errorregistry.middleware import RequestIdMiddleware
-    from tests.test_handler import view_raising
-
-    middleware = RequestIdMiddleware(view_raising(ApiError("never_declared")))
-    response = middleware(RequestFactory().get("/api/anything/"))
-    event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
-    assert (event.code, event.unknown_code, event.http_status) == ("never_declared", True, 500)
-
-
-@pytest.mark.django_db
 def test_event_for_a_deleted_code_keeps_its_history(api_client):
     ErrorCodeFactory(code="short_lived", http_status=409)
     response = api_client.get("/api/demo/errors/short_lived/")

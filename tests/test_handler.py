@@ -206,25 +206,6 @@ def test_admin_translation_wins_over_the_declared_text():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "template, expected",
-    [
-        ("Need {required} credits.", "Need 10 credits."),
-        ("Positional {0} stays.", "Positional {0} stays."),
-        ("Attribute {x.__class__} stays.", "Attribute {x.__class__} stays."),
-        ("Escaped {{required}} stays.", "Escaped {{required}} stays."),
-        ("Unbalanced } and { stay.", "Unbalanced } and { stay."),
-        ("Unknown {nope} stays.", "Unknown {nope} stays."),
-        ("Index {required[0]} stays.", "Index {required[0]} stays."),
-    ],
-)
-def test_placeholders_are_filled_safely_from_details(template, expected):
-    ErrorCodeFactory(code="templated", http_status=400, message=template)
-    response = call(ApiError("templated", details={"required": 10}))
-    assert response.json()["error"]["message"] == expected
-
-
-@pytest.mark.django_db
 def test_throttled_sets_retry_after_from_wait():
     response = call(exceptions.Throttled(wait=7.2))
     assert response["Retry-After"] == "8"

@@ -211,8 +211,11 @@ def test_inbound_request_id_with_cr_lf_never_reaches_a_response_header(synced, a
         ("{balance} left, {required} needed", "3 left, 10 needed"),
         ("{" * 500 + "balance" + "}" * 500, "{" * 500 + "balance" + "}" * 500),
         ("x" * TEN_KB + " {balance}", "x" * TEN_KB + " 3"),
+        ("Unknown {nope} stays.", "Unknown {nope} stays."),
+        ("Index {required[0]} stays.", "Index {required[0]} stays."),
     ],
-    ids=["{0}", "{x.__class__}", "attribute chain", "{{", "}", "plain names", "brace flood", "10 KB text"],
+    ids=["{0}", "{x.__class__}", "attribute chain", "{{", "}", "plain names", "brace flood", "10 KB text",
+         "unknown name", "index"],
 )
 def test_admin_entered_message_is_data_never_a_format_string(synced, template, expected):
     row = ErrorCode.objects.get(code="insufficient_credits")

@@ -713,5 +713,8 @@ def test_the_admin_index_lists_the_support_console_once(support_client):
 
 def test_error_events_cannot_be_added_changed_or_deleted(support_client, event):
     assert support_client.get(reverse("admin:errorregistry_errorevent_add")).status_code == 403
+    support_client.post(reverse("admin:errorregistry_errorevent_change", args=[event.pk]), {"code": "x"})
+    event.refresh_from_db()
+    assert event.code != "x"
     support_client.post(reverse("admin:errorregistry_errorevent_delete", args=[event.pk]), {"post": "yes"})
     assert ErrorEvent.objects.filter(pk=event.pk).exists()
