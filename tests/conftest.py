@@ -51,6 +51,16 @@ def fresh_registry():
     registry.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def no_language_left_active():
+    """LocaleMiddleware (and ``translation.activate``) leave the thread's language set: each test
+    starts from ``LANGUAGE_CODE``, whatever the one before it spoke."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

@@ -416,7 +416,7 @@ def test_configured_optional_members_are_always_present_in_the_configured_key_st
 
 @pytest.mark.django_db
 def test_a_custom_formatter_is_described_from_its_output(api_client, synced):
-    settings_ = {"CATALOG": "project.demo.catalog.DEMO_CODES", "ENVELOPE": "tests.test_envelopes.FlatFormatter"}
+    settings_ = {"CATALOG": "project.demo.catalog.DEMO_CODES", "ENVELOPE": "tests.envelope.test_envelopes.FlatFormatter"}
     with override_settings(ERROR_REGISTRY=settings_):
         schema = demo_schema()
         body = api_client.get("/api/demo/account/").json()

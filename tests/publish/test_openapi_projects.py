@@ -12,7 +12,7 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from openapi_spec_validator import validate
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_project(settings_module: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

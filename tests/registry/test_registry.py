@@ -13,7 +13,7 @@ from errorregistry.models import ErrorCode
 from errorregistry.registry.store import registry
 from tests.factories import ErrorCodeFactory, TranslationFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db

@@ -97,7 +97,7 @@ class FlatFormatter(BaseFormatter):
 
 
 @pytest.mark.django_db
-@override_settings(ERROR_REGISTRY={"ENVELOPE": "tests.test_envelopes.FlatFormatter"})
+@override_settings(ERROR_REGISTRY={"ENVELOPE": "tests.envelope.test_envelopes.FlatFormatter"})
 def test_custom_formatter_by_dotted_path_renders_drf_and_non_drf_failures(api_client):
     drf = api_client.get("/api/demo/account/")
     plain = api_client.get("/api/no-such-url/")

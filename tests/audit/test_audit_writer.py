@@ -31,7 +31,7 @@ from errorregistry.request_id import new_request_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "/api/demo/account/"  # 401 not_authenticated for an anonymous client
 MISSING = "/api/demo/no-such-endpoint/"  # 404 not_found
 
