@@ -96,6 +96,10 @@ def test_async_client_gets_the_envelope_and_audit():
     assert (crashed.status_code, crashed.json()["error"]["code"]) == (500, "internal_error")
     for response in (drf, async_view, crashed):
         assert ErrorEvent.objects.filter(request_id=response["X-Request-Id"]).exists()
+    # The middleware saw what the async view raised, not only the 500 page Django made of it.
+    crash_event = ErrorEvent.objects.get(request_id=crashed["X-Request-Id"])
+    assert crash_event.exception_class == "builtins.ValueError"
+    assert "async view crashed" in crash_event.traceback
 
 
 @pytest.mark.django_db(transaction=True)
