@@ -18,11 +18,11 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.registry.forms import ErrorCodeForm, TranslationForm
-from errorregistry.registry.preview import entry_placeholders, placeholder_warnings, preview
-from errorregistry.registry.coverage import coverage_of, gaps, translated_languages
-from errorregistry.registry.history import change_message
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole
+from errorregistry.registry.coverage import coverage_of, gaps, translated_languages
+from errorregistry.registry.forms import ErrorCodeForm, TranslationForm
+from errorregistry.registry.history import change_message
+from errorregistry.registry.preview import entry_placeholders, placeholder_warnings, preview
 from errorregistry.registry.store import Entry, registry
 from errorregistry.support.views import SupportViews, can_use_support
 

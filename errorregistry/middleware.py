@@ -32,11 +32,10 @@ from django.utils.cache import patch_vary_headers
 
 from errorregistry import audit
 from errorregistry.conf import registry_settings
-from errorregistry.models import ErrorEvent
-from errorregistry.envelope.response import ErrorResponse, render_error
-from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
 from errorregistry.envelope.resolution import resolve_exception, resolve_status
-
+from errorregistry.envelope.response import ErrorResponse, render_error
+from errorregistry.models import ErrorEvent
+from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
 
 ADOPTABLE_ID_LENGTH = ErrorEvent._meta.get_field("request_id").max_length
 

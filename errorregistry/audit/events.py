@@ -21,9 +21,9 @@ from django.utils.functional import Promise, empty
 
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
-from errorregistry.models import AuditPolicy
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.envelope.text import fill_placeholders, well_formed
+from errorregistry.models import AuditPolicy
 
 logger = logging.getLogger("errorregistry")
 

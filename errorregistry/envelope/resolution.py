@@ -15,11 +15,11 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.serializers import as_serializer_error
 
-from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.conf import registry_settings
-from errorregistry.exceptions import ApiError
-from errorregistry.registry.store import registry
 from errorregistry.envelope.validation import field_errors
+from errorregistry.exceptions import ApiError
+from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.store import registry
 
 # Exception class -> code. Order matters: the first isinstance match wins.
 DEFAULT_EXCEPTION_CODES: tuple[tuple[str, str], ...] = (

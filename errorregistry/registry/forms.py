@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.conf import registry_settings
-from errorregistry.registry.history import display_value
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, language_choices
+from errorregistry.registry.history import display_value
 
 # What clients may branch on: changing one of these on a live code can break them.
 CONTRACT_FIELDS = ("code", "http_status", "retryable")

@@ -15,10 +15,10 @@ from typing import Any
 from django.conf import settings
 
 from errorregistry.conf import registry_settings
-from errorregistry.registry.coverage import Coverage, coverage_of, default_language
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_line
-from errorregistry.registry.store import Entry
 from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders
+from errorregistry.registry.coverage import Coverage, coverage_of, default_language
+from errorregistry.registry.store import Entry
 
 SAMPLE_REQUEST_ID = "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 SAMPLE_PATH = "/api/example/"

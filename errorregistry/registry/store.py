@@ -25,6 +25,7 @@ from django.db import DatabaseError, connections
 from django.dispatch import receiver
 from django.utils import translation
 
+from errorregistry.conf import registry_settings
 from errorregistry.registry.declarations import (
     CONTRACT_FIELDS,
     REGISTRY_FIELDS,
@@ -32,7 +33,6 @@ from errorregistry.registry.declarations import (
     Declaration,
     declared_codes,
 )
-from errorregistry.conf import registry_settings
 
 logger = logging.getLogger("errorregistry")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from errorregistry.models import ErrorCode
-from errorregistry.registry.declarations import CONTRACT_FIELDS, Declaration, declared_codes, fingerprint_of
 from errorregistry.registry import rows
+from errorregistry.registry.declarations import CONTRACT_FIELDS, Declaration, declared_codes, fingerprint_of
 from errorregistry.registry.rows import row_fields, row_texts, write_code
 
 

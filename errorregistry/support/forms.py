@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.support.charts import DEFAULT_WINDOW, WINDOWS
 from errorregistry.models import ErrorEvent
 from errorregistry.registry.store import registry
+from errorregistry.support.charts import DEFAULT_WINDOW, WINDOWS
 from errorregistry.support.queries import STATUS_CLASSES
 
 SINCE_CHOICES: dict[str, timedelta] = {

@@ -15,10 +15,10 @@ from datetime import timezone as dt_timezone
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.support.charts import ChartData
 from errorregistry.audit.flood import floods_at
 from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.request_id import PREFIX, minted_at, normalize_lookup
+from errorregistry.support.charts import ChartData
 
 PAGE_SIZE = 50
 LOOKUP_LIMIT = 50

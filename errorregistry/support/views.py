@@ -25,10 +25,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.envelope.formatters import status_phrase
-from errorregistry.support.charts import WINDOWS, count_errors, render_svg
+from errorregistry.envelope.text import is_web_url
 from errorregistry.models import ErrorCode, ErrorEvent
 from errorregistry.registry.store import registry
 from errorregistry.request_id import normalize_lookup
+from errorregistry.support.charts import WINDOWS, count_errors, render_svg
 from errorregistry.support.export import EVENT_FIELDS, EXPORT_LIMIT, export_response
 from errorregistry.support.forms import EventFilterForm, LookupForm
 from errorregistry.support.queries import (
@@ -44,7 +45,6 @@ from errorregistry.support.queries import (
     top_codes,
 )
 from errorregistry.support.replay import replay
-from errorregistry.envelope.text import is_web_url
 
 SUPPORT_PERMISSION = "errorregistry.view_errorevent"
 EDIT_CODE_PERMISSION = "errorregistry.change_errorcode"

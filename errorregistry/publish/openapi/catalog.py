@@ -4,12 +4,10 @@ registered by being imported)."""
 
 from __future__ import annotations
 
-
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
-
 
 # -- the app's own views ------------------------------------------------------------------
 

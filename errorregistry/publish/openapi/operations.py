@@ -23,9 +23,9 @@ from errorregistry.envelope.formatters import (
 from errorregistry.envelope.resolution import resolve_exception
 from errorregistry.publish.document import Code, markdown_text
 from errorregistry.publish.members import member_path
+from errorregistry.publish.openapi.envelope import SAMPLE_CODE, envelope_component, envelope_component_schema
 from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.registry.store import Entry, registry
-from errorregistry.publish.openapi.envelope import SAMPLE_CODE, envelope_component, envelope_component_schema
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 STANDARD_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
