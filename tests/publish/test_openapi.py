@@ -442,3 +442,10 @@ def test_a_body_over_the_upload_limit_is_a_documented_413(api_client, schema):
     response = api_client.post("/api/demo/orders/", {"email": "a" * 2000}, format="json")
     assert response.status_code == 413
     assert_documented(schema, "/api/demo/orders/", "post", response)
+
+
+@pytest.mark.django_db
+def test_the_documented_catalog_item_has_exactly_the_members_the_catalog_sends(client, schema):
+    documented = schema["components"]["schemas"]["ErrorCatalogEntry"]
+    sent = client.get("/api/errors/").json()[0]
+    assert set(documented["properties"]) == set(sent)
