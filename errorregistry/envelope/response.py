@@ -85,16 +85,7 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         instance=request.path,
     )
     outcome = ErrorOutcome(
-        request_id=request_id,
-        code=resolved.code,
-        status=status,
-        message=message,
-        message_template=message_template,
-        language=message_language,
-        unknown_code=unknown,
-        details=dict(details, errors=resolved.errors) if resolved.errors else dict(details),
-        exception=resolved.exception,
-        entry=entry,
+        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry
     )
     formatter = get_formatter()
     response = ErrorResponse(
