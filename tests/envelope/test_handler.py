@@ -13,6 +13,8 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from errorregistry import ApiError
+from errorregistry.envelope.resolution import ResolvedError
+from errorregistry.handler import ExceptionHandler
 from errorregistry.models import ErrorCode
 from tests.factories import ErrorCodeFactory, TranslationFactory
 
@@ -363,3 +365,28 @@ def test_demo_account_answers_401_with_a_challenge(api_client):
     response = api_client.get("/api/demo/account/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Basic realm="api"'
+
+
+class TeapotHandler(ExceptionHandler):
+    """A project's handler: one step overridden, the others inherited."""
+
+    def resolve(self, exc):
+        if isinstance(exc, LookupError):
+            return ResolvedError(code="conflict", details={"missing": str(exc)}, exception=exc)
+        return super().resolve(exc)
+
+
+def teapot_exception_handler(exc, context):
+    return TeapotHandler(exc, context).run()
+
+
+@pytest.mark.django_db
+@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "tests.envelope.test_handler.teapot_exception_handler"})
+def test_a_subclass_overrides_one_step_and_keeps_the_others():
+    overridden = call(KeyError("sku-1"))
+    inherited = call(exceptions.NotFound())
+
+    assert (overridden.status_code, overridden.json()["error"]["code"]) == (409, "conflict")
+    assert overridden.json()["error"]["details"] == {"missing": "'sku-1'"}
+    assert overridden.error_outcome.code == "conflict"  # the outcome travels with the response
+    assert (inherited.status_code, inherited.json()["error"]["code"]) == (404, "not_found")
