@@ -100,7 +100,7 @@ def ulid(ms: int, rng: random.Random) -> str:
 
 def row_factory(rng: random.Random) -> Callable[[datetime], tuple]:
     """A function that makes one realistic event row for a timestamp."""
-    from errorregistry.registry import registry
+    from errorregistry.registry.store import registry
 
     entries = sorted(registry.all().values(), key=lambda e: e.code)
     rng.shuffle(entries)
@@ -245,10 +245,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.test import Client
     from django.urls import reverse
 
-    from errorregistry.charts import count_errors
+    from errorregistry.support.charts import count_errors
     from errorregistry.models import ErrorEvent
-    from errorregistry.support_forms import EventFilterForm
-    from errorregistry.support_queries import find_events, keyset_page, top_codes
+    from errorregistry.support.forms import EventFilterForm
+    from errorregistry.support.queries import find_events, keyset_page, top_codes
 
     results: dict[str, Any] = {"explain": {}}
 

@@ -18,13 +18,13 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from errorregistry.admin_forms import ErrorCodeForm, TranslationForm
-from errorregistry.code_preview import entry_placeholders, placeholder_warnings, preview
-from errorregistry.coverage import coverage_of, gaps, translated_languages
-from errorregistry.history import change_message
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole
-from errorregistry.registry import Entry, registry
-from errorregistry.support import SupportViews, can_use_support
+from errorregistry.registry.coverage import coverage_of, gaps, translated_languages
+from errorregistry.registry.forms import ErrorCodeForm, TranslationForm
+from errorregistry.registry.history import change_message
+from errorregistry.registry.preview import entry_placeholders, placeholder_warnings, preview
+from errorregistry.registry.store import Entry, registry
+from errorregistry.support.views import SupportViews, can_use_support
 
 
 class TranslationInline(admin.TabularInline):
@@ -36,18 +36,7 @@ class TranslationInline(admin.TabularInline):
 
 def entry_of(row: ErrorCode) -> Entry:
     """A saved row as the registry would load it (its translations must be fetched or prefetched)."""
-    return Entry(
-        code=row.code,
-        http_status=row.http_status,
-        category=row.category,
-        message=row.message,
-        action=row.action,
-        retryable=row.retryable,
-        retry_after=row.retry_after,
-        docs_url=row.docs_url,
-        translations={t.language.lower(): (t.message, t.action) for t in row.translations.all()},
-        is_active=row.is_active,
-    )
+    return Entry.from_row(row, {t.language.lower(): (t.message, t.action) for t in row.translations.all()})
 
 
 def entry_from_post(data: Any) -> Entry:
@@ -88,6 +77,19 @@ def render_preview(entry: Entry) -> SafeString:
             "warnings": placeholder_warnings(entry),
         },
     )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nothing to add, change or delete: the audit trail and the console are read-only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ErrorCode)
@@ -208,7 +210,7 @@ class ErrorCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ErrorEvent)
-class ErrorEventAdmin(admin.ModelAdmin):
+class ErrorEventAdmin(ReadOnlyAdmin):
     """Kept registered so that existing admin links to events still resolve, but hidden from the index:
     the support console's list is the one list of errors. Its pages redirect there."""
 
@@ -218,14 +220,6 @@ class ErrorEventAdmin(admin.ModelAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return can_use_support(request.user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -247,7 +241,7 @@ class ErrorEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(SupportConsole)
-class SupportConsoleAdmin(admin.ModelAdmin):
+class SupportConsoleAdmin(ReadOnlyAdmin):
     """The support console's row on the admin index; its pages live in ``errorregistry.support``.
 
     Every check asks for ``errorregistry.view_errorevent``, not the proxy's own
@@ -268,11 +262,3 @@ class SupportConsoleAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can_use_support(request.user)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -17,4 +17,4 @@ class ErrorRegistryConfig(AppConfig):
             # Registers the OpenAPI description of the app's own catalog views (drf-spectacular
             # extensions are found by being imported), so a project that includes
             # errorregistry.urls gets a warning-free schema whatever schema class it uses.
-            from errorregistry import openapi  # noqa: F401
+            from errorregistry.publish import openapi  # noqa: F401

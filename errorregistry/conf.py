@@ -59,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "REDACTION_MARKER": "[redacted]",
     "PURGE_OLDER_THAN": "30d",
     "PURGE_BATCH_SIZE": 5000,
-    # Catalog endpoint.
+    # Cache-Control max-age of the published pages: the JSON catalog and the reference page.
     "CATALOG_MAX_AGE": 60,
 }
 
@@ -74,7 +74,6 @@ class ErrorRegistrySettings:
     """
 
     def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
         self._user: dict[str, Any] | None = None
 
     @property
@@ -93,20 +92,16 @@ class ErrorRegistrySettings:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Invalid {SETTING_NAME} setting: {name!r}")
-        if name in self._cache:
-            return self._cache[name]
         value = self.user_settings.get(name, DEFAULTS[name])
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_string(value)
-        self._cache[name] = value
         # Later reads find the instance attribute and skip __getattr__: settings are read on every request.
         setattr(self, name, value)
         return value
 
     def reload(self) -> None:
-        for name in self._cache:
+        for name in DEFAULTS:
             self.__dict__.pop(name, None)
-        self._cache.clear()
         self._user = None
 
 

@@ -1,13 +1,29 @@
-"""RequestIdMiddleware: request IDs, envelopes for non-DRF failures under the API prefixes, and the audit write.
+"""RequestIdMiddleware: request IDs, envelopes for non-DRF failures under the API prefixes,
+and the hand-over of each error response's outcome to the audit.
 
 Place it near the top of ``MIDDLEWARE``: it runs after the response is built,
 outside the view's ``ATOMIC_REQUESTS`` transaction, so the audit row survives
 the request's rollback.
+
+One failing request, top-down:
+
+1. ``assign_request_id`` gives the request its ID (``request.request_id``, the context
+   variable read by ``errorregistry.log.RequestIdFilter``);
+2. the view runs. A DRF view's failure is rendered by ``errorregistry.handler``, whose
+   ``ErrorResponse`` carries what the client received as ``response.error_outcome``.
+   A non-DRF view that raises is seen by ``process_exception``, which keeps the
+   exception in this request's ``_raised`` slot (a context variable owned by this
+   middleware; Django then logs and signals the exception as usual);
+3. ``finish``: a failure under an API prefix that no envelope answered (a Django error
+   page, a plain view's 500) is replaced by one, rendered from that exception or from
+   the bare status; headers and cookies of the replaced response are carried over;
+4. ``hand_over``: the response's ``error_outcome`` goes to ``errorregistry.audit.record``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -16,13 +32,17 @@ from django.utils.cache import patch_vary_headers
 
 from errorregistry import audit
 from errorregistry.conf import registry_settings
+from errorregistry.envelope.resolution import resolve_exception, resolve_status
+from errorregistry.envelope.response import ErrorResponse, render_error
 from errorregistry.models import ErrorEvent
-from errorregistry.rendering import ErrorResponse, render_error
 from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
-from errorregistry.resolution import resolve_exception, resolve_status
-
 
 ADOPTABLE_ID_LENGTH = ErrorEvent._meta.get_field("request_id").max_length
+
+# What a non-DRF view of the current request raised: a list created per request by
+# ``__call__`` and filled by ``process_exception``. A list, not a value set on the variable,
+# because Django may run ``process_exception`` in a copied context (``sync_to_async``).
+_raised: ContextVar[list[BaseException]] = ContextVar("errorregistry_raised")
 
 
 class RequestIdMiddleware:
@@ -39,18 +59,23 @@ class RequestIdMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         token = current_request_id.set(self.assign_request_id(request))
+        raised: list[BaseException] = []
+        raised_token = _raised.set(raised)
         try:
             response = self.get_response(request)
             if response.status_code < 400:  # the common case: only the header to add
                 if "public" not in response.get("Cache-Control", ""):  # a shared cache would replay it to all
                     response[registry_settings.REQUEST_ID_HEADER] = request.request_id
                 return response
-            return self.complete(request, response)
+            return self.complete(request, response, raised)
         finally:
+            _raised.reset(raised_token)
             current_request_id.reset(token)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         token = current_request_id.set(self.assign_request_id(request))
+        raised: list[BaseException] = []
+        raised_token = _raised.set(raised)
         try:
             response = await self.get_response(request)
             if response.status_code < 400:
@@ -58,20 +83,24 @@ class RequestIdMiddleware:
                     response[registry_settings.REQUEST_ID_HEADER] = request.request_id
                 return response
             # Rendering may reload the registry and auditing writes: both touch the database.
-            return await sync_to_async(self.complete, thread_sensitive=True)(request, response)
+            return await sync_to_async(self.complete, thread_sensitive=True)(request, response, raised)
         finally:
+            _raised.reset(raised_token)
             current_request_id.reset(token)
 
-    def complete(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        """Envelope a bare failure if needed, stamp the request ID, then write the audit row."""
-        response = self.finish(request, response)
-        self.audit(request)
+    def complete(
+        self, request: HttpRequest, response: HttpResponse, raised: list[BaseException] | None = None
+    ) -> HttpResponse:
+        """Envelope a bare failure if needed, stamp the request ID, then hand the outcome to the audit."""
+        response = self.finish(request, response, raised[-1] if raised else None)
+        self.hand_over(request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        # Remember what a non-DRF view raised; Django still logs and signals it as usual.
-        if is_api_path(request.path_info):
-            request.errorregistry_exception = exception
+        """Keep what a non-DRF view raised for ``finish``; Django still logs and signals it as usual."""
+        raised = _raised.get(None)
+        if raised is not None and is_api_path(request.path_info):
+            raised.append(exception)
         return None
 
     @staticmethod
@@ -86,9 +115,11 @@ class RequestIdMiddleware:
         request.request_id = request_id
         return request_id
 
-    def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if needs_envelope(request, response):
-            exception = getattr(request, "errorregistry_exception", None)
+    def finish(
+        self, request: HttpRequest, response: HttpResponse, exception: BaseException | None = None
+    ) -> HttpResponse:
+        """The response to send: an envelope in place of a bare failure under an API prefix."""
+        if needs_envelope(request, response, exception):
             if exception is not None:
                 resolved = resolve_exception(exception)
             else:
@@ -99,8 +130,9 @@ class RequestIdMiddleware:
         return response
 
     @staticmethod
-    def audit(request: HttpRequest) -> None:
-        outcome = getattr(request, "errorregistry_outcome", None)
+    def hand_over(request: HttpRequest, response: HttpResponse) -> None:
+        """Give the audit what the client received, if the response is one of ours."""
+        outcome = getattr(response, "error_outcome", None)
         if outcome is not None:
             audit.record(request, outcome)
 
@@ -115,7 +147,7 @@ def is_api_path(path: str) -> bool:
     return any(path.startswith(prefix) for prefix in registry_settings.API_PREFIXES)
 
 
-def needs_envelope(request: HttpRequest, response: HttpResponse) -> bool:
+def needs_envelope(request: HttpRequest, response: HttpResponse, exception: BaseException | None = None) -> bool:
     """A failure under an API prefix that no envelope answered yet.
 
     Django's own error pages (404, CSRF 403, 400, 500) are HTML; a view that
@@ -123,11 +155,9 @@ def needs_envelope(request: HttpRequest, response: HttpResponse) -> bool:
     """
     if response.status_code < 400 or isinstance(response, ErrorResponse):
         return False
-    if getattr(request, "errorregistry_outcome", None) is not None:
-        return False
     if not is_api_path(request.path_info):
         return False
-    if getattr(request, "errorregistry_exception", None) is not None:
+    if exception is not None:
         return True
     content_type = response.get("Content-Type", "")
     return "json" not in content_type

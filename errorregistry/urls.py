@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from errorregistry import views
+from errorregistry.publish import views
 
 app_name = "errorregistry"
 

@@ -8,13 +8,6 @@ from django.test import Client
 from django.urls import reverse
 
 from errorregistry.models import ErrorCode
-from tests.factories import UserFactory
-
-
-def admin_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def edit_in_admin(client: Client, code: str, **changes: Any) -> None:

@@ -6,8 +6,8 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from errorregistry.registry import registry
-from errorregistry.rendering import _warned_unknown_codes
+from errorregistry.registry.store import registry
+from errorregistry.envelope.response import _warned_unknown_codes
 from tests.skip_summary import pytest_terminal_summary  # noqa: F401 - the hook, registered by name
 
 
@@ -52,6 +52,16 @@ def fresh_registry():
     registry.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def no_language_left_active():
+    """LocaleMiddleware (and ``translation.activate``) leave the thread's language set: each test
+    starts from ``LANGUAGE_CODE``, whatever the one before it spoke."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
@@ -62,7 +72,7 @@ def api_client():
 @pytest.fixture
 def synced(db):
     """The declared catalog (built-ins + demo codes) synced into the database."""
-    from errorregistry.sync import sync
+    from errorregistry.registry.sync import sync
 
     sync()
     registry.invalidate()

@@ -10,7 +10,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from errorregistry.models import ErrorCode  # noqa: E402
-from errorregistry.registry import registry  # noqa: E402
+from errorregistry.registry.store import registry  # noqa: E402
 
 
 def main(command: str, *args: str) -> None:

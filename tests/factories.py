@@ -1,3 +1,7 @@
+"""Model factories. Each call creates a row: no get-or-create that would silently drop the
+arguments of a second call (``ErrorCodeFactory(code="x", http_status=429)`` for an existing
+``x`` returning the old row unchanged). Change an existing row with ``edit_code``."""
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -10,7 +14,6 @@ from errorregistry.request_id import new_request_id
 class ErrorCodeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ErrorCode
-        django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"test_code_{n}")
     http_status = 400
@@ -46,7 +49,6 @@ class ErrorEventFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -59,3 +61,4 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
         if create:
             self.save()
+

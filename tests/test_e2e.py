@@ -148,8 +148,8 @@ def fits_the_viewport(page) -> bool:
 
 @pytest.fixture
 def demo_registry(transactional_db):
-    from errorregistry.registry import registry
-    from errorregistry.sync import sync
+    from errorregistry.registry.store import registry
+    from errorregistry.registry.sync import sync
 
     sync()
     registry.invalidate()

@@ -24,9 +24,9 @@ from django.urls import include, path
 from rest_framework.decorators import api_view
 
 from errorregistry import ApiError
-from errorregistry.catalog import declared_codes
+from errorregistry.registry.declarations import declared_codes
 from errorregistry.models import ErrorCode, ErrorEvent
-from errorregistry.registry import registry
+from errorregistry.registry.store import registry
 from tests.factories import ErrorCodeFactory
 
 

@@ -86,6 +86,7 @@ def test_minted_id_validator_rejects_near_misses():
 
 
 HOSTILE_INBOUND_IDS = [
+    pytest.param("", id="empty"),
     pytest.param("abc\r\nSet-Cookie: session=stolen", id="CR/LF header injection"),
     pytest.param("abc\n", id="trailing newline"),
     pytest.param("abc def", id="space"),
@@ -196,3 +197,11 @@ def test_forked_workers_never_mint_the_same_id():
     randomness = lambda ids: {i[-16:] for i in ids}  # noqa: E731 - the 80 random bits
     assert len(first) == len(second) == 50
     assert not randomness(first) & randomness(second)
+
+
+@pytest.mark.django_db
+@override_settings(ERROR_REGISTRY={"TRUST_INBOUND_REQUEST_ID": True, "REQUEST_ID_HEADER": "X-Correlation-Id"})
+def test_trusted_inbound_id_is_adopted_from_the_configured_header(api_client):
+    response = api_client.get("/api/demo/account/", HTTP_X_CORRELATION_ID="gw-1234")
+    assert response["X-Correlation-Id"] == "gw-1234"
+    assert response.json()["error"]["request_id"] == "gw-1234"

@@ -17,7 +17,7 @@ from errorregistry.audit.events import build_event, client_ip, should_record
 from errorregistry.audit.store import audit_alias, insert_rows
 from errorregistry.audit.writer import describe, log_instead, writer
 from errorregistry.conf import registry_settings
-from errorregistry.rendering import ErrorOutcome
+from errorregistry.envelope.outcome import ErrorOutcome
 
 __all__ = ["audit_alias", "flush_audit", "record"]
 

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import random
+import traceback
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,9 +21,9 @@ from django.utils.functional import Promise, empty
 
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
+from errorregistry.envelope.outcome import ErrorOutcome
+from errorregistry.envelope.text import fill_placeholders, well_formed
 from errorregistry.models import AuditPolicy
-from errorregistry.rendering import ErrorOutcome, well_formed
-from errorregistry.templating import fill_placeholders
 
 logger = logging.getLogger("errorregistry")
 
@@ -76,8 +77,8 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "client_ip": client_ip(request) if registry_settings.AUDIT_CLIENT_IP else None,
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
-        "exception_class": storable(outcome.exception_class[:200]),
-        "traceback": storable(capped_traceback(outcome.traceback)) if outcome.status >= 500 else "",
+        "exception_class": storable(exception_class(outcome.exception)[:200]),
+        "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
         "created_at": timezone.now(),
     }
 
@@ -88,6 +89,17 @@ def stored_message(outcome: ErrorOutcome, redacted_details: dict[str, Any]) -> s
     if not redacted_details or not outcome.message_template:
         return outcome.message
     return fill_placeholders(outcome.message_template, redacted_details)
+
+
+def exception_class(exc: BaseException | None) -> str:
+    return f"{type(exc).__module__}.{type(exc).__qualname__}" if exc is not None else ""
+
+
+def traceback_of(exc: BaseException | None) -> str:
+    """The traceback support reads on the event page (5xx only, formatted once, here)."""
+    if exc is None:
+        return ""
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 def capped(text: str, limit: int) -> str:

@@ -12,8 +12,7 @@ from contextlib import nullcontext
 from functools import lru_cache
 from typing import Any
 
-from django.db import connections, router, transaction
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from errorregistry.audit.events import JSON_COLUMNS

@@ -8,10 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from errorregistry.coverage import gaps, translated_languages
-from errorregistry.reference import FORMATS, render_reference
-from errorregistry.registry import registry
-from errorregistry.rendering import supported_language
+from errorregistry.envelope.language import supported_language
+from errorregistry.publish.reference import FORMATS, render_reference
+from errorregistry.registry.coverage import gaps, translated_languages
+from errorregistry.registry.store import registry
 
 
 class Command(BaseCommand):

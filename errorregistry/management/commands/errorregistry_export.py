@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from errorregistry.transfer import export_registry
+from errorregistry.registry.transfer import export_registry
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from errorregistry.transfer import TransferError, import_registry
+from errorregistry.registry.transfer import TransferError, import_registry
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from errorregistry.audit.retention import count_older_than, cutoff_for, parse_age, purge_older_than
 from errorregistry.conf import registry_settings
-from errorregistry.retention import count_older_than, cutoff_for, parse_age, purge_older_than
 
 
 class Command(BaseCommand):

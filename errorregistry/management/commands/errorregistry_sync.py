@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from errorregistry.sync import sync
+from errorregistry.registry.sync import sync
 
 
 class Command(BaseCommand):

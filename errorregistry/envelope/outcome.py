@@ -1,0 +1,57 @@
+"""What one client received, as a value: returned with the response, read by the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from errorregistry.envelope.formatters import RenderedError
+
+if TYPE_CHECKING:
+    from errorregistry.registry.store import Entry
+
+
+@dataclass
+class ErrorOutcome:
+    """The error as the formatter rendered it, and what the audit needs besides.
+
+    ``render_error`` builds it and attaches it to the ``ErrorResponse`` it returns
+    (``response.error_outcome``); the middleware hands it to the audit once the
+    response is complete.
+    """
+
+    rendered: RenderedError
+    # The message before its placeholders were filled: the audit fills it again from redacted details.
+    message_template: str = ""
+    unknown_code: bool = False
+    exception: BaseException | None = None
+    entry: Entry | None = None
+
+    @property
+    def request_id(self) -> str:
+        return self.rendered.request_id
+
+    @property
+    def code(self) -> str:
+        return self.rendered.code
+
+    @property
+    def status(self) -> int:
+        return self.rendered.status
+
+    @property
+    def message(self) -> str:
+        return self.rendered.message
+
+    @property
+    def language(self) -> str:
+        return self.rendered.language
+
+    @cached_property
+    def details(self) -> dict[str, Any]:
+        """The details sent, field errors included under ``errors``."""
+        details = dict(self.rendered.details)
+        if self.rendered.errors:
+            details["errors"] = self.rendered.errors
+        return details

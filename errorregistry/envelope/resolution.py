@@ -1,0 +1,159 @@
+"""Turn any exception (or a bare error status) into a registry code plus details.
+
+This is the "convert" step of the handler, shared by the DRF handler and the
+middleware that covers non-DRF failures, so both map failures identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.core import exceptions as django_exceptions
+from django.utils.module_loading import import_string
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.serializers import as_serializer_error
+
+from errorregistry.conf import registry_settings
+from errorregistry.envelope.validation import field_errors
+from errorregistry.exceptions import ApiError
+from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.store import registry
+
+# Exception class -> code. Order matters: the first isinstance match wins.
+DEFAULT_EXCEPTION_CODES: tuple[tuple[str, str], ...] = (
+    ("rest_framework.exceptions.ParseError", "invalid_request"),
+    ("rest_framework.exceptions.ValidationError", "validation_error"),
+    ("django.core.exceptions.ValidationError", "validation_error"),
+    ("rest_framework.exceptions.NotAuthenticated", "not_authenticated"),
+    ("rest_framework.exceptions.AuthenticationFailed", "authentication_failed"),
+    ("rest_framework.exceptions.PermissionDenied", "permission_denied"),
+    ("django.core.exceptions.PermissionDenied", "permission_denied"),
+    ("rest_framework.exceptions.NotFound", "not_found"),
+    ("django.http.Http404", "not_found"),
+    ("django.core.exceptions.ObjectDoesNotExist", "not_found"),
+    ("rest_framework.exceptions.MethodNotAllowed", "method_not_allowed"),
+    ("rest_framework.exceptions.NotAcceptable", "not_acceptable"),
+    ("rest_framework.exceptions.UnsupportedMediaType", "unsupported_media_type"),
+    ("rest_framework.exceptions.Throttled", "rate_limited"),
+    ("django.core.exceptions.RequestDataTooBig", "request_too_large"),
+    ("django.core.exceptions.TooManyFieldsSent", "request_too_large"),
+    ("django.core.exceptions.TooManyFilesSent", "request_too_large"),
+    ("django.core.exceptions.BadRequest", "invalid_request"),
+    ("django.core.exceptions.SuspiciousOperation", "invalid_request"),
+)
+
+# Status of an APIException (or a bare error response) -> code.
+STATUS_CODES: dict[int, str] = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+@dataclass
+class ResolvedError:
+    """What went wrong, in registry terms, before any text is chosen."""
+
+    code: str
+    details: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] | None = None
+    retry_after: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    exception: BaseException | None = None
+    # Set only when no registry code matches the exception's own status (e.g. a 410 APIException):
+    # the generic code's text is used, but the client still gets the status the view meant.
+    status: int | None = None
+
+
+@lru_cache(maxsize=8)
+def _exception_table(overrides: tuple[tuple[str, str], ...]) -> tuple[tuple[type[BaseException], str], ...]:
+    table = [(import_string(path), code) for path, code in overrides]
+    table += [(import_string(path), code) for path, code in DEFAULT_EXCEPTION_CODES]
+    return tuple(table)
+
+
+def exception_table() -> tuple[tuple[type[BaseException], str], ...]:
+    """The configured class -> code table: ``EXCEPTION_CODES`` first, then the defaults."""
+    return _exception_table(tuple(registry_settings.EXCEPTION_CODES.items()))
+
+
+def code_for_status(status: int) -> str:
+    if status in STATUS_CODES:
+        return STATUS_CODES[status]
+    return INTERNAL_ERROR if status >= 500 else "invalid_request"
+
+
+def resolve_status(status: int) -> ResolvedError:
+    """A failure known only by its status (a bare Django error page, an unlisted APIException)."""
+    resolved = ResolvedError(code=code_for_status(status))
+    if status not in STATUS_CODES and 400 <= status < 600:
+        resolved.status = status
+    return resolved
+
+
+def convert_exception(exc: BaseException) -> BaseException:
+    """The client's fault in disguise: JSON nested past the recursion limit fails DRF's parser
+    with a ``RecursionError`` rather than a ``ParseError``; it is a malformed body, not a crash."""
+    if isinstance(exc, RecursionError) and _raised_by_parser(exc):
+        converted = drf_exceptions.ParseError("The request body is nested too deeply.")
+        converted.__cause__ = exc
+        return converted
+    return exc
+
+
+def _raised_by_parser(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("rest_framework.parsers"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def resolve_exception(exc: BaseException) -> ResolvedError:
+    if isinstance(exc, ApiError):
+        return ResolvedError(code=exc.code, details=exc.details, retry_after=exc.retry_after, exception=exc)
+
+    resolved = ResolvedError(code=_table_code(exc), exception=exc)
+
+    if isinstance(exc, django_exceptions.ValidationError):
+        exc = drf_exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, drf_exceptions.ValidationError):
+        resolved.errors = field_errors(exc.detail)
+    elif isinstance(exc, drf_exceptions.APIException):
+        explicit = getattr(exc.detail, "code", None)
+        if explicit and explicit != exc.default_code and registry.get(explicit) is not None:
+            resolved.code = explicit
+        elif resolved.code == INTERNAL_ERROR:
+            by_status = resolve_status(exc.status_code)
+            resolved.code, resolved.status = by_status.code, by_status.status
+
+    if getattr(exc, "auth_header", None):
+        resolved.headers["WWW-Authenticate"] = exc.auth_header
+    elif isinstance(exc, (drf_exceptions.NotAuthenticated, drf_exceptions.AuthenticationFailed)):
+        if exc.status_code == 403:
+            # DRF answers 403 when the view's first authenticator offers no challenge: a 401
+            # without WWW-Authenticate is not valid HTTP. The code stays, so clients can branch on it.
+            resolved.status = 403
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        resolved.retry_after = int(wait + 0.999)
+    return resolved
+
+
+def _table_code(exc: BaseException) -> str:
+    for exception_class, code in exception_table():
+        if isinstance(exc, exception_class):
+            return code
+    return INTERNAL_ERROR
+
