@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUST_INBOUND_REQUEST_ID": False,
     "INBOUND_REQUEST_ID_MAX_LENGTH": 128,
     "INBOUND_REQUEST_ID_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._:\-]*",
+    # The support event page's link to a trace: "https://tracing.example.com/trace/{trace_id}"
+    # ({trace_id} and {span_id} are filled in; only http and https links are shown). None: no link.
+    "TRACE_URL": None,
     # Audit.
     "AUDIT": True,
     # "background": a writer thread stores events in batches, off the request path.

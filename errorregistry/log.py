@@ -1,7 +1,10 @@
-"""A logging filter that stamps every record with the current request ID.
+"""A logging filter that stamps every record with the current request ID and W3C trace.
 
     LOGGING = {"filters": {"request_id": {"()": "errorregistry.log.RequestIdFilter"}}, ...}
-    # then use %(request_id)s in a formatter
+    # then use %(request_id)s, %(trace_id)s and %(span_id)s in a formatter ("-" outside a request)
+
+A record that already names them (the audit writer's lines about one event, logged from
+its own thread) keeps its own values.
 """
 
 from __future__ import annotations
@@ -9,13 +12,23 @@ from __future__ import annotations
 import logging
 
 from errorregistry.request_id import current_request_id
+from errorregistry.trace import current_trace
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = current_request_id.get()
-        if request_id is None:
-            # django.request logs after the middleware returned; the request travels with the record.
-            request_id = getattr(getattr(record, "request", None), "request_id", None)
-        record.request_id = request_id or "-"
+        if getattr(record, "request_id", None) is None:
+            request_id = current_request_id.get()
+            if request_id is None:
+                # django.request logs after the middleware returned; the request travels with the record.
+                request_id = getattr(getattr(record, "request", None), "request_id", None)
+            record.request_id = request_id or "-"
+        if getattr(record, "trace_id", None) is None:
+            trace = current_trace.get()
+            if trace is None:  # as for the request ID: django.request logs after the middleware returned
+                trace = getattr(getattr(record, "request", None), "trace_context", None)
+            record.trace_id = trace.trace_id if trace else "-"
+            record.span_id = trace.span_id if trace else "-"
+        elif getattr(record, "span_id", None) is None:
+            record.span_id = "-"
         return True

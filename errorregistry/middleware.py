@@ -18,12 +18,15 @@ One failing request, top-down:
    page, a plain view's 500) is replaced by one, rendered from that exception or from
    the bare status; headers and cookies of the replaced response are carried over;
 4. ``hand_over``: the response's ``error_outcome`` goes to ``errorregistry.audit.record``.
+
+The request's W3C trace (``errorregistry.trace``) is made current next to its ID, and
+``Access-Control-Expose-Headers`` names the request-ID header on API responses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import lru_cache
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -34,8 +37,10 @@ from errorregistry import audit
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.resolution import resolve_exception, resolve_status
 from errorregistry.envelope.response import ErrorResponse, render_error
+from errorregistry.integrations import observe, sentry
 from errorregistry.models import ErrorEvent
 from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
+from errorregistry.trace import TraceContext, current_trace, trace_of
 
 ADOPTABLE_ID_LENGTH = ErrorEvent._meta.get_field("request_id").max_length
 
@@ -58,7 +63,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest):
         if self.async_mode:
             return self.__acall__(request)
-        token = current_request_id.set(self.assign_request_id(request))
+        token, trace_token = self.start(request)
         raised: list[BaseException] = []
         raised_token = _raised.set(raised)
         try:
@@ -66,14 +71,16 @@ class RequestIdMiddleware:
             if response.status_code < 400:  # the common case: only the header to add
                 if "public" not in response.get("Cache-Control", ""):  # a shared cache would replay it to all
                     response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                    expose_request_id(request, response)
                 return response
             return self.complete(request, response, raised)
         finally:
             _raised.reset(raised_token)
+            current_trace.reset(trace_token)
             current_request_id.reset(token)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        token = current_request_id.set(self.assign_request_id(request))
+        token, trace_token = self.start(request)
         raised: list[BaseException] = []
         raised_token = _raised.set(raised)
         try:
@@ -81,12 +88,22 @@ class RequestIdMiddleware:
             if response.status_code < 400:
                 if "public" not in response.get("Cache-Control", ""):
                     response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+                    expose_request_id(request, response)
                 return response
             # Rendering may reload the registry and auditing writes: both touch the database.
             return await sync_to_async(self.complete, thread_sensitive=True)(request, response, raised)
         finally:
             _raised.reset(raised_token)
+            current_trace.reset(trace_token)
             current_request_id.reset(token)
+
+    def start(self, request: HttpRequest) -> tuple[Token[str | None], Token[TraceContext | None]]:
+        """The request's ID and trace, made current for logging, the audit and the integrations."""
+        request_id = self.assign_request_id(request)
+        observe.request_started(request_id)
+        # On the request too, like ``request.request_id``: Django logs a 500 after the middleware returned.
+        request.trace_context = trace_of(request)
+        return current_request_id.set(request_id), current_trace.set(request.trace_context)
 
     def complete(
         self, request: HttpRequest, response: HttpResponse, raised: list[BaseException] | None = None
@@ -101,6 +118,9 @@ class RequestIdMiddleware:
         raised = _raised.get(None)
         if raised is not None and is_api_path(request.path_info):
             raised.append(exception)
+            # Django signals got_request_exception (Sentry's capture) before ``finish`` renders the envelope.
+            if sentry.active():
+                sentry.tag_error(getattr(request, "request_id", "-"), resolve_exception(exception).code)
         return None
 
     @staticmethod
@@ -124,9 +144,10 @@ class RequestIdMiddleware:
                 resolved = resolve_exception(exception)
             else:
                 resolved = resolve_status(response.status_code)
-            return carry_over(response, render_error(request, resolved))  # carries the ID already
+            return expose_request_id(request, carry_over(response, render_error(request, resolved)))
         if not isinstance(response, ErrorResponse):
             response[registry_settings.REQUEST_ID_HEADER] = request.request_id
+        expose_request_id(request, response)
         return response
 
     @staticmethod
@@ -135,6 +156,20 @@ class RequestIdMiddleware:
         outcome = getattr(response, "error_outcome", None)
         if outcome is not None:
             audit.record(request, outcome)
+
+
+def expose_request_id(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Let browser JavaScript read the request-ID header of an API response (CORS hides it otherwise).
+
+    Merged into any ``Access-Control-Expose-Headers`` already set further down the stack.
+    """
+    if is_api_path(request.path_info):
+        header = registry_settings.REQUEST_ID_HEADER
+        exposed = response.get("Access-Control-Expose-Headers", "")
+        names = [name.strip() for name in exposed.split(",") if name.strip()]
+        if not any(name.lower() == header.lower() for name in names):
+            response["Access-Control-Expose-Headers"] = ", ".join([*names, header])
+    return response
 
 
 @lru_cache(maxsize=4)

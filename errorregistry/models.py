@@ -130,6 +130,9 @@ class ErrorEvent(models.Model):
     exception_class = models.CharField(_("exception"), max_length=200, blank=True)
     traceback = models.TextField(_("traceback"), blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
+    # W3C Trace Context (lowercase hex), from the active OpenTelemetry span or the traceparent header.
+    trace_id = models.CharField(_("trace ID"), max_length=32, blank=True, default="")
+    span_id = models.CharField(_("span ID"), max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -150,6 +153,12 @@ class ErrorEvent(models.Model):
                 fields=["user_id", "created_at"],
                 name="errorregistry_event_user_time",
                 condition=~models.Q(user_id=""),
+            ),
+            # Support's lookup by trace ID; events outside a trace stay out of the index.
+            models.Index(
+                fields=["trace_id"],
+                name="errorregistry_event_trace",
+                condition=~models.Q(trace_id=""),
             ),
         ]
 

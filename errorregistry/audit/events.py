@@ -24,6 +24,7 @@ from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.envelope.text import fill_placeholders, well_formed
 from errorregistry.models import AuditPolicy
+from errorregistry.trace import request_trace
 
 logger = logging.getLogger("errorregistry")
 
@@ -59,6 +60,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     meta = request.META
     details = redact(outcome.details) if outcome.details else {}
+    trace = request_trace(request)
     return {
         "request_id": outcome.request_id,
         "client_request_id": storable((getattr(request, "client_request_id", "") or "")[:128]),
@@ -80,6 +82,8 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "exception_class": storable(exception_class(outcome.exception)[:200]),
         "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
         "created_at": timezone.now(),
+        "trace_id": trace.trace_id if trace else "",
+        "span_id": trace.span_id if trace else "",
     }
 
 

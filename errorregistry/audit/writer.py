@@ -78,7 +78,9 @@ class FailureSummary:
 def log_instead(events: list[dict[str, Any]], floods: list[Flood], reason: str, summary: FailureSummary) -> None:
     """Write events (and flood counts) the database did not take to the audit log, one JSON line each."""
     for event in events:
-        audit_logger.error(event_as_json(event))
+        # The event's own IDs on the record: this runs on the writer's thread, outside the request.
+        ids = {name: event.get(name) or "-" for name in ("request_id", "trace_id", "span_id")}
+        audit_logger.error(event_as_json(event), extra=ids)
     for flood in floods:
         audit_logger.error(event_as_json(dict(flood.as_row(), suppressed=True)))
     summary.add(len(events) + sum(flood.count for flood in floods), reason)

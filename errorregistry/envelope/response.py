@@ -19,6 +19,7 @@ from errorregistry.envelope.language import client_language
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.envelope.resolution import ResolvedError
 from errorregistry.envelope.text import fill_placeholders, utf8
+from errorregistry.integrations import observe
 from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.registry.store import Entry, registry
 from errorregistry.request_id import get_request_id
@@ -100,4 +101,5 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         response["Retry-After"] = str(rendered.retry_after)
     for name, value in resolved.headers.items():
         response[name] = value
+    observe.error_rendered(outcome)  # before a crash is reported: Sentry's event then carries the code
     return response

@@ -34,7 +34,7 @@ class LookupForm(forms.Form):
     q = forms.CharField(
         label=_("Request ID"),
         max_length=500,
-        help_text=_("Our request ID (X-Request-Id, req_…) or the client's own correlation ID."),
+        help_text=_("Our request ID (X-Request-Id, req_…), the client's own correlation ID, or a trace ID."),
         widget=forms.TextInput(attrs={"autofocus": True, "size": 48, "autocomplete": "off", "spellcheck": "false"}),
     )
 

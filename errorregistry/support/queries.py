@@ -39,15 +39,19 @@ STATUS_CLASSES: dict[str, tuple[str, Q]] = {
 
 REQUEST_ID = "request_id"
 CLIENT_ID = "client_request_id"
+TRACE_ID = "trace_id"
+# A W3C trace ID as tracers print it (32 hex digits), alone or inside a pasted traceparent.
+TRACE_ID_PATTERN = re.compile(r"(?:[0-9a-f]{2}-)?([0-9a-f]{32})(?:-[0-9a-f]{16}-[0-9a-f]{2})?")
 
 
 @dataclass(frozen=True)
 class Match:
     """One event found by a pasted ID, and which of its IDs matched.
 
-    ``matched_on`` is ``REQUEST_ID`` (an ID this server minted) or ``CLIENT_ID``
+    ``matched_on`` is ``REQUEST_ID`` (an ID this server minted), ``CLIENT_ID``
     (whatever the client sent in X-Request-Id: anyone can send any value, so
-    such a match is never trusted enough to open on its own).
+    such a match is never trusted enough to open on its own) or ``TRACE_ID``
+    (the W3C trace the request belonged to: one trace may hold several errors).
     """
 
     event: ErrorEvent
@@ -84,11 +88,22 @@ def find_events(raw: str) -> list[Match]:
     candidates = lookup_candidates(raw)
     if not candidates:
         return []
+    trace_id = trace_id_in(candidates[0])
+    if trace_id:  # never one of our request IDs, but a client's own ID may be 32 hex digits too
+        traced = list(ErrorEvent.objects.filter(trace_id=trace_id)[:LOOKUP_LIMIT])
+        if traced:
+            return [Match(event, TRACE_ID) for event in traced]
     minted = list(ErrorEvent.objects.filter(request_id__in=candidates)[:LOOKUP_LIMIT])
     if minted:
         return [Match(event, REQUEST_ID) for event in minted]
     supplied = ErrorEvent.objects.filter(client_request_id__in=candidates)[:LOOKUP_LIMIT]
     return [Match(event, CLIENT_ID) for event in supplied]
+
+
+def trace_id_in(value: str) -> str:
+    """The trace ID in a pasted trace ID or ``traceparent`` (any case), else ""."""
+    match = TRACE_ID_PATTERN.fullmatch(value.lower())
+    return match.group(1) if match else ""
 
 
 def floods_counting(raw: str) -> list[ErrorFlood]:

@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import status_phrase
 from errorregistry.envelope.text import is_web_url
 from errorregistry.models import ErrorCode, ErrorEvent
@@ -34,6 +35,7 @@ from errorregistry.support.export import EVENT_FIELDS, EXPORT_LIMIT, export_resp
 from errorregistry.support.forms import EventFilterForm, LookupForm
 from errorregistry.support.queries import (
     AROUND,
+    CLIENT_ID,
     Cursor,
     KeysetPage,
     Match,
@@ -138,7 +140,7 @@ class SupportViews:
             form=form,
             searched=searched,
             matches=matches,
-            client_supplied=bool(matches) and not matches[0].is_minted,
+            client_supplied=bool(matches) and matches[0].matched_on == CLIENT_ID,
             floods=floods if form.is_valid() else [],
             recent=recent,
         )
@@ -168,6 +170,7 @@ class SupportViews:
             current_message=current_message,
             current_action=current_action,
             docs_url=entry.docs_url if entry is not None and is_web_url(entry.docs_url) else "",
+            trace_url=trace_url(event),
             same_user=same_user,
             same_code=events_around(event, code=event.code),
             same_user_url=self.url("events", query=f"user={q(event.user_id)}&older={later}") if event.user_id else "",
@@ -250,6 +253,15 @@ class SupportViews:
     def chart_view(self, request: HttpRequest) -> HttpResponse:
         window = request.GET.get("window", "")
         return HttpResponseRedirect(self.url("events", query=f"window={q(window)}" if window in WINDOWS else ""))
+
+
+def trace_url(event: ErrorEvent) -> str:
+    """``TRACE_URL`` filled with the event's trace, if it is an http(s) link; "" otherwise."""
+    template = registry_settings.TRACE_URL
+    if not template or not event.trace_id:
+        return ""
+    url = template.replace("{trace_id}", q(event.trace_id)).replace("{span_id}", q(event.span_id))
+    return url if is_web_url(url) else ""
 
 
 def q(value: str) -> str:
