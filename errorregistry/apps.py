@@ -18,3 +18,9 @@ class ErrorRegistryConfig(AppConfig):
             # extensions are found by being imported), so a project that includes
             # errorregistry.urls gets a warning-free schema whatever schema class it uses.
             from errorregistry.publish import openapi  # noqa: F401
+
+        if importlib.util.find_spec("celery") is not None:
+            # Signal receivers only; they do nothing unless ERROR_REGISTRY["CELERY"] is True.
+            from errorregistry.integrations import celery
+
+            celery.connect()

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     # The support event page's link to a trace: "https://tracing.example.com/trace/{trace_id}"
     # ({trace_id} and {span_id} are filled in; only http and https links are shown). None: no link.
     "TRACE_URL": None,
+    # Celery: tasks started during a request carry its request ID (and trace) and run with it current.
+    "CELERY": False,
     # Audit.
     "AUDIT": True,
     # "background": a writer thread stores events in batches, off the request path.

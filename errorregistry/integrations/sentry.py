@@ -17,7 +17,7 @@ CODE_TAG = "error_code"
 
 
 def active() -> bool:
-    return sentry_sdk is not None and sentry_sdk.is_initialized()
+    return sentry_sdk is not None and sentry_sdk.get_client().is_active()
 
 
 def tag_request(request_id: str) -> None:
