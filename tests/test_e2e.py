@@ -72,9 +72,9 @@ def artifacts_dir() -> Path:
     return path
 
 
-def failing_api_call(base_url: str) -> tuple[int, str]:
+def failing_api_call(base_url: str, **headers: str) -> tuple[int, str]:
     """An unauthenticated GET on an endpoint that needs a login: (status, X-Request-Id)."""
-    request = urllib.request.Request(base_url + "/api/demo/account/", headers={"Accept": "application/json"})
+    request = urllib.request.Request(base_url + "/api/demo/account/", headers={"Accept": "application/json", **headers})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the live test server
             return response.status, response.headers.get("X-Request-Id", "")
@@ -83,9 +83,13 @@ def failing_api_call(base_url: str) -> tuple[int, str]:
 
 
 @pytest.mark.e2e
-def test_support_finds_a_real_failed_request_by_its_pasted_request_id(live_server, transactional_db, launch_browser):
+def test_support_finds_a_real_failed_request_by_its_pasted_request_id(
+    live_server, transactional_db, launch_browser, settings
+):
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "TRACE_URL": "https://tracing.example.com/trace/{trace_id}"}
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     UserFactory(username="support", is_staff=True, permissions=["errorregistry.view_errorevent"])
-    status, request_id = failing_api_call(live_server.url)
+    status, request_id = failing_api_call(live_server.url, traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
     assert status in (401, 403)
     assert request_id.startswith("req_")
     event = ErrorEvent.objects.get(request_id=request_id)
@@ -101,8 +105,10 @@ def test_support_finds_a_real_failed_request_by_its_pasted_request_id(live_serve
         page.click("form.support-search input[type=submit]")
         page.wait_for_url(f"**/admin/errorregistry/supportconsole/events/{event.pk}/")
         body = page.inner_text("#content")
+        trace_link = page.get_attribute("#support-trace-link", "href")
         screenshot = page.screenshot(full_page=True)
 
+    assert trace_link == f"https://tracing.example.com/trace/{trace_id}"
     assert request_id in body
     assert event.code in body
     assert str(event.http_status) in body
