@@ -21,9 +21,11 @@ def active() -> bool:
 
 
 def tag_request(request_id: str) -> None:
-    """Tag the current request's scope with its request ID."""
+    """Tag the current request's scope with its request ID (and no code yet, should the scope be shared)."""
     if active():
-        sentry_sdk.get_isolation_scope().set_tag(REQUEST_ID_TAG, request_id)
+        scope = sentry_sdk.get_isolation_scope()
+        scope.set_tag(REQUEST_ID_TAG, request_id)
+        scope.remove_tag(CODE_TAG)
 
 
 def tag_error(request_id: str, code: str) -> None:
