@@ -63,14 +63,15 @@ BROKERS = [
 
 
 @pytest.fixture(scope="module", params=BROKERS)
-def running_worker(request):
-    """One worker per broker for the module: starting one takes seconds."""
+def running_worker(request, django_db_blocker):
+    """One worker per broker for the module: starting one takes seconds. Celery's Django fixup runs
+    Django's system checks as the worker starts, and Django 6.1's checks open the database."""
     broker, backend = request.param
     app = celery.Celery("errorregistry_tests", set_as_current=False, broker=broker, backend=backend)
     app.conf.broker_connection_retry_on_startup = False
     running["task"] = app.task(name="tests.ids_inside_the_task")(ids_inside_the_task)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with django_db_blocker.unblock(), start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app
     finally:
         running.clear()
