@@ -43,7 +43,7 @@ from errorregistry.publish.document import (
     sentence,
 )
 from errorregistry.publish.members import describe_member, envelope_members, member_path
-from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
 
 FORMATS = ("markdown", "html")
@@ -96,9 +96,9 @@ class _PageBuilder:
         self.language = language
         self.entries = dict(sorted(entries.items()))
         self.formatter = formatter
-        self.example_entry = (
-            self.entries.get(EXAMPLE_CODE) or self.entries.get(INTERNAL_ERROR) or registry.get(INTERNAL_ERROR)
-        )
+        self.example_code = builtin_name(EXAMPLE_CODE)
+        internal = builtin_name(INTERNAL_ERROR)
+        self.example_entry = self.entries.get(self.example_code) or self.entries.get(internal) or registry.get(internal)
         self.example = self.envelope_example()
         self.code_path = member_path(self.example, "code") or ("code",)
         self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
@@ -129,7 +129,7 @@ class _PageBuilder:
         """A validation error as the configured formatter renders it (falls back to any active code)."""
         entry = self.example_entry
         message, action, message_language = entry.texts(self.language)
-        errors = example_field_errors() if entry.code == EXAMPLE_CODE else None
+        errors = example_field_errors() if entry.code == self.example_code else None
         return self.formatter.format(
             RenderedError(
                 code=entry.code,
@@ -169,7 +169,7 @@ class _PageBuilder:
         return blocks
 
     def example_intro(self) -> str:
-        if self.example_entry.code == EXAMPLE_CODE:
+        if self.example_entry.code == self.example_code:
             return gettext("Every error response has this shape; here, a validation error:")
         return gettext("Every error response has this shape:")
 
