@@ -53,6 +53,10 @@ class RenderedError:
     type: str = "about:blank"
     category: str = ""
 
+    def __post_init__(self) -> None:
+        # Built by hand (a custom handler, a test): the message stands in for the stable title.
+        self.title = self.title or self.message
+
     @classmethod
     def from_entry(
         cls,
@@ -189,7 +193,8 @@ class StandardizedErrorsFormatter(TemplateFormatter):
     ITEM = {"code": "$code", "detail": "$message", "attr": "$field"}
 
     def __init__(self, template: dict[str, Any] | None = None, field_errors: Any = None, **kwargs: Any) -> None:
-        super().__init__(template, field_errors or self.ITEM, **kwargs)
+        # The format fixes its item shape: FIELD_ERRORS does not apply.
+        super().__init__(template, self.ITEM, **kwargs)
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:
         base = super().values(error)

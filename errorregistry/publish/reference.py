@@ -20,8 +20,15 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy
 
 from errorregistry.conf import registry_settings
-from errorregistry.envelope.formatters import BaseFormatter, RenderedError, get_formatter, status_phrase
+from errorregistry.envelope.formatters import (
+    BaseFormatter,
+    RenderedError,
+    get_formatter,
+    reference_anchor,
+    status_phrase,
+)
 from errorregistry.envelope.language import supported_language
+from errorregistry.envelope.response import stable_title
 from errorregistry.envelope.text import is_web_url
 from errorregistry.envelope.validation import field_errors
 from errorregistry.models import Category
@@ -130,7 +137,7 @@ class _PageBuilder:
         entry = self.example_entry
         message, action, message_language = entry.texts(self.language)
         errors = example_field_errors() if entry.code == self.example_code else None
-        return self.formatter.format(
+        return self.formatter.example(
             RenderedError(
                 code=entry.code,
                 status=entry.http_status,
@@ -143,6 +150,9 @@ class _PageBuilder:
                 errors=errors,
                 instance=EXAMPLE_PATH,
                 language=message_language,
+                title=stable_title(message, entry.http_status),
+                type=entry.docs_url or reference_anchor(entry.code),
+                category=entry.category,
             )
         )
 
@@ -200,7 +210,8 @@ class _PageBuilder:
 
     def code_row(self, entry: Entry) -> tuple[Text, ...]:
         message, action, _ = entry.texts(self.language)
-        code: Span = Code(entry.code)
+        # The anchor the problem preset's default "type" points at.
+        code: Span = Code(entry.code, anchor=f"code-{entry.code}")
         if is_web_url(entry.docs_url):
             code = Link((code,), entry.docs_url)
         return ((code,), (str(entry.http_status),), (retry_label(entry),), (message,), (action,))

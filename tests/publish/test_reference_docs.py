@@ -120,6 +120,8 @@ def test_envelope_example_is_what_the_configured_formatter_produces(synced, pres
                 request_id=EXAMPLE_REQUEST_ID,
                 errors=[{"field": "email", "code": "invalid", "message": "Enter a valid email address."}],
                 instance="/api/orders/",
+                type="/api/errors/reference/#code-validation_error",
+                category="validation",
             )
         )
     assert example == expected
