@@ -206,4 +206,4 @@ def test_markdown_and_html_carry_the_same_codes(synced):
     html = render_html_in("en")
     for code in registry.all():
         assert f"`{code}`" in markdown
-        assert f"<code>{code}</code>" in html
+        assert f'<code id="code-{code}">{code}</code>' in html  # the anchor the problem type points at
