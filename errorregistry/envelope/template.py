@@ -97,6 +97,33 @@ def expressions(template: Any) -> list[Expression]:
     return []
 
 
+def source_of(template: Any, key: str) -> str | None:
+    """The first source of the member named ``key`` anywhere in ``template`` (``trace_id`` -> ``request_id``)."""
+    if isinstance(template, Mapping):
+        for name, member in template.items():
+            expression = parse_expression(member) if isinstance(member, str) else None
+            if name == key and expression is not None:
+                return expression.sources[0]
+        for member in template.values():
+            found = source_of(member, key)
+            if found:
+                return found
+    return None
+
+
+def member_of(template: Any, source: str, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where ``source`` is placed: ``("error", "trace_id")`` for ``$request_id`` in seed 001's template."""
+    if isinstance(template, Mapping):
+        for name, member in template.items():
+            expression = parse_expression(member) if isinstance(member, str) else None
+            if expression is not None and source in expression.sources:
+                return (*path, name)
+            found = member_of(member, source, (*path, name))
+            if found:
+                return found
+    return None
+
+
 def uses(template: Any, source: str) -> bool:
     return any(source in expression.sources for expression in expressions(template))
 

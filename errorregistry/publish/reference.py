@@ -28,6 +28,7 @@ from errorregistry.envelope.formatters import (
     status_phrase,
 )
 from errorregistry.envelope.language import supported_language
+from errorregistry.envelope.template import member_of
 from errorregistry.envelope.response import stable_title
 from errorregistry.envelope.text import is_web_url
 from errorregistry.envelope.validation import field_errors
@@ -107,9 +108,16 @@ class _PageBuilder:
         internal = builtin_name(INTERNAL_ERROR)
         self.example_entry = self.entries.get(self.example_code) or self.entries.get(internal) or registry.get(internal)
         self.example = self.envelope_example()
-        self.code_path = member_path(self.example, "code") or ("code",)
-        self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
-        self.request_id_path = member_path(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
+        template = getattr(formatter, "template", None)
+        if template is not None:
+            # A template names its members: seed 001's request ID is error.trace_id, seed 000 has none.
+            self.code_path = member_of(template, "code") or ("code",)
+            self.message_path = member_of(template, "message") or member_of(template, "title") or ("message",)
+            self.request_id_path: tuple[str, ...] | None = member_of(template, "request_id")
+        else:
+            self.code_path = member_path(self.example, "code") or ("code",)
+            self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
+            self.request_id_path = member_path(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
 
     def build(self) -> Reference:
         blocks: list[Block] = [
@@ -171,12 +179,24 @@ class _PageBuilder:
                     )
                 )
             )
+        if not self.describable():
+            blocks.append(
+                Paragraph(
+                    (gettext("This envelope comes from a custom formatter that declares no schema: the page "
+                             "cannot describe its members beyond this example."),)
+                )
+            )
+            return blocks
         rows = [
             ((Code(".".join(path)),), describe_member(self.formatter, path[-1], value))
             for path, value in envelope_members(self.example)
         ]
         blocks.append(Table((gettext("Field"), gettext("Meaning")), tuple(rows)))
         return blocks
+
+    def describable(self) -> bool:
+        """A template (every preset is one) or a formatter that declares its schema: the page knows its members."""
+        return hasattr(self.formatter, "template") or bool(getattr(self.formatter, "json_schema", None))
 
     def example_intro(self) -> str:
         if self.example_entry.code == self.example_code:
@@ -243,14 +263,23 @@ class _PageBuilder:
                 code=Code(".".join(self.code_path)),
                 message=Code(".".join(self.message_path)),
             ),
-            sentence(
-                gettext("When contacting support, include the request ID: %(field)s in the body, also sent as "
-                        "the %(header)s response header."),
-                field=Code(".".join(self.request_id_path)),
-                header=Code(registry_settings.REQUEST_ID_HEADER),
-            ),
+            self.support_item(),
         )
         return [Heading(2, (gettext("Retries and support"),), "retries"), BulletList(items)]
+
+    def support_item(self) -> Text:
+        header = Code(registry_settings.REQUEST_ID_HEADER)
+        if self.request_id_path is None:
+            return sentence(
+                gettext("When contacting support, include the request ID sent as the %(header)s response header."),
+                header=header,
+            )
+        return sentence(
+            gettext("When contacting support, include the request ID: %(field)s in the body, also sent as "
+                    "the %(header)s response header."),
+            field=Code(".".join(self.request_id_path)),
+            header=header,
+        )
 
 
 def example_field_errors() -> list[dict[str, Any]]:

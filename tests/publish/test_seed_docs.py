@@ -1,0 +1,83 @@
+"""The reference page, the JSON Schema and the OpenAPI component follow each seed's template."""
+
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from drf_spectacular.generators import SchemaGenerator
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from tests.envelope.test_seeds import ORDER, SEEDS
+
+# (member that holds the request ID in the body, or None; a member name the example must show)
+EXPECTED = {
+    "000": (None, '"detail"'),
+    "001": ("error.trace_id", '"trace_id"'),
+    "002": (None, '"VALIDATION_ERROR"'),
+    "003": ("error.requestId", '"requestId"'),
+    "004": ("error.request_id", '"field": "email"'),
+}
+
+
+def markdown(seed: str) -> str:
+    out = StringIO()
+    with override_settings(ERROR_REGISTRY={"CATALOG": "project.demo.catalog.DEMO_CODES", **SEEDS[seed]}):
+        call_command("errorregistry_docs", "--format", "markdown", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", sorted(SEEDS))
+def test_reference_page_shows_each_seeds_member_names(synced, seed):
+    page = markdown(seed)
+    request_id_member, shown = EXPECTED[seed]
+    example = re.search(r"```json\n(.*?)\n```", page, re.S).group(1)
+    assert shown in example
+    if request_id_member:
+        assert f"include the request ID: `{request_id_member}` in the body" in page
+        assert f"| `{request_id_member}` | Unique ID of this request" in page
+    else:
+        assert "include the request ID sent as the `X-Request-Id` response header" in page
+        assert "request_id" not in example and "requestId" not in example
+
+
+@pytest.mark.django_db
+def test_seed_001_example_lays_field_errors_out_as_a_map(synced):
+    example = json.loads(re.search(r"```json\n(.*?)\n```", markdown("001"), re.S).group(1))
+    assert example["error"]["details"] == {"email": "Enter a valid email address."}
+    assert set(example["error"]) == {"code", "message", "trace_id", "details"}
+
+
+@pytest.mark.django_db
+def test_a_custom_formatter_without_a_schema_is_not_described(synced):
+    out = StringIO()
+    with override_settings(ERROR_REGISTRY={"ENVELOPE": "tests.envelope.test_envelopes.FlatFormatter"}):
+        call_command("errorregistry_docs", "--format", "markdown", stdout=out)
+    page = out.getvalue()
+    assert "cannot describe its members beyond this example" in page
+    assert "| Field | Meaning |" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", ["001", "004"])
+def test_openapi_component_is_the_seeds_template(api_client, synced, seed):
+    with override_settings(ERROR_REGISTRY={"CATALOG": "project.demo.catalog.DEMO_CODES", **SEEDS[seed]}):
+        schema = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+        bodies = [api_client.post("/api/demo/orders/", ORDER, format="json").json(),
+                  api_client.post("/api/demo/exports/", headers={"X-Token-Scope": "read_write"}).json()]
+    validate(schema)
+    component = schema["components"]["schemas"]["TemplateEnvelope"]
+    validator = OAS30Validator({**component, "components": schema["components"]})
+    for body in bodies:
+        validator.validate(body)
+    # The preset's shapes are not there: the component describes this template only.
+    preset_shaped = {
+        "001": {"error": {"code": "c", "message": "m", "request_id": "req_1"}},
+        "004": {"error": {"code": "c", "message": "m", "request_id": "req_1",
+                          "details": [{"field": "a", "code": "invalid", "message": "m"}]}},
+    }[seed]
+    assert not validator.is_valid(preset_shaped)
