@@ -48,6 +48,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         )
     messages.extend(check_audit(registry_settings))
     messages.extend(check_envelope(registry_settings))
+    messages.extend(check_reference(registry_settings))
     return messages
 
 
@@ -104,6 +105,19 @@ def check_envelope(registry_settings: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+def check_reference(registry_settings: Any) -> list[CheckMessage]:
+    from errorregistry.publish.reference import reference_problems
+
+    return [
+        Error(
+            f'ERROR_REGISTRY["REFERENCE"]: {problem}.',
+            hint='Keys: COLUMNS, HEADINGS, GROUP_BY, EXAMPLE_CODE, CODES; see the settings reference.',
+            id="errorregistry.E014",
+        )
+        for problem in reference_problems(registry_settings.REFERENCE)
+    ]
 
 
 AUDIT_MODES = ("background", "inline")

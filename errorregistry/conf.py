@@ -64,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "REDACTION_MARKER": "[redacted]",
     "PURGE_OLDER_THAN": "30d",
     "PURGE_BATCH_SIZE": 5000,
+    # The reference page's code tables: merged over REFERENCE_DEFAULTS (errorregistry.publish.reference).
+    "REFERENCE": {},
     # Cache-Control max-age of the published pages: the JSON catalog and the reference page.
     "CATALOG_MAX_AGE": 60,
 }

@@ -56,6 +56,57 @@ from errorregistry.registry.store import Entry, registry
 
 FORMATS = ("markdown", "html")
 EXAMPLE_CODE = "validation_error"
+VALIDATION_CODE = "validation_error"
+
+# ERROR_REGISTRY["REFERENCE"] is merged over this: today's layout.
+REFERENCE_DEFAULTS: dict[str, Any] = {
+    # Columns of the code tables, in order: any of REFERENCE_COLUMNS.
+    "COLUMNS": ["code", "status", "retry", "message", "action"],
+    # Column -> heading, replacing the translated default (e.g. {"message": "When"}).
+    "HEADINGS": {},
+    # "category": one table per category, headed "Category (statuses)"; None: one flat table.
+    "GROUP_BY": "category",
+    # The code whose envelope the page shows (a built-in name is renamed by BUILTIN_CODE_NAMES).
+    "EXAMPLE_CODE": EXAMPLE_CODE,
+    # Only these codes (None: every active code).
+    "CODES": None,
+}
+REFERENCE_COLUMNS: dict[str, Any] = {
+    "code": gettext_lazy("Code"),
+    "status": gettext_lazy("Status"),
+    "retry": gettext_lazy("Retry?"),
+    "message": gettext_lazy("Message"),
+    "action": gettext_lazy("What to do"),
+    "category": gettext_lazy("Category"),
+}
+GROUPINGS = ("category", None)
+
+
+def reference_layout() -> dict[str, Any]:
+    """``REFERENCE_DEFAULTS`` with the project's ``ERROR_REGISTRY["REFERENCE"]`` over it."""
+    return {**REFERENCE_DEFAULTS, **(registry_settings.REFERENCE or {})}
+
+
+def reference_problems(layout: Any) -> list[str]:
+    """What in ``ERROR_REGISTRY["REFERENCE"]`` the page cannot use (the system check reports it)."""
+    if not isinstance(layout, dict):
+        return [f"it is {layout!r}, not a dict"]
+    problems = [f"unknown key {key!r}" for key in layout if key not in REFERENCE_DEFAULTS]
+    merged = {**REFERENCE_DEFAULTS, **layout}
+    columns = merged["COLUMNS"]
+    if not isinstance(columns, list) or not columns or any(c not in REFERENCE_COLUMNS for c in columns):
+        problems.append(f"COLUMNS {columns!r} must be a non-empty list of {', '.join(REFERENCE_COLUMNS)}")
+    headings = merged["HEADINGS"]
+    if not isinstance(headings, dict) or any(k not in REFERENCE_COLUMNS or not isinstance(v, str) for k, v in headings.items()):
+        problems.append(f"HEADINGS {headings!r} must map columns to text")
+    if merged["GROUP_BY"] not in GROUPINGS:
+        problems.append(f'GROUP_BY {merged["GROUP_BY"]!r} must be "category" or None')
+    if not isinstance(merged["EXAMPLE_CODE"], str):
+        problems.append("EXAMPLE_CODE must be a code")
+    codes = merged["CODES"]
+    if codes is not None and (not isinstance(codes, list) or not all(isinstance(c, str) for c in codes)):
+        problems.append("CODES must be None or a list of codes")
+    return problems
 EXAMPLE_REQUEST_ID = "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 EXAMPLE_PATH = "/api/orders/"
 
@@ -104,7 +155,12 @@ class _PageBuilder:
         self.language = language
         self.entries = dict(sorted(entries.items()))
         self.formatter = formatter
-        self.example_code = builtin_name(EXAMPLE_CODE)
+        self.layout = reference_layout()
+        if self.layout["CODES"] is not None:
+            shown = {builtin_name(code) for code in self.layout["CODES"]}
+            self.entries = {code: entry for code, entry in self.entries.items() if code in shown}
+        self.validation_code = builtin_name(VALIDATION_CODE)
+        self.example_code = builtin_name(self.layout["EXAMPLE_CODE"])
         internal = builtin_name(INTERNAL_ERROR)
         self.example_entry = self.entries.get(self.example_code) or self.entries.get(internal) or registry.get(internal)
         self.example = self.envelope_example()
@@ -144,7 +200,7 @@ class _PageBuilder:
         """A validation error as the configured formatter renders it (falls back to any active code)."""
         entry = self.example_entry
         message, action, message_language = entry.texts(self.language)
-        errors = example_field_errors() if entry.code == self.example_code else None
+        errors = example_field_errors() if entry.code == self.validation_code else None
         return self.formatter.example(
             RenderedError(
                 code=entry.code,
@@ -199,7 +255,7 @@ class _PageBuilder:
         return hasattr(self.formatter, "template") or bool(getattr(self.formatter, "json_schema", None))
 
     def example_intro(self) -> str:
-        if self.example_entry.code == self.example_code:
+        if self.example_entry.code == self.validation_code:
             return gettext("Every error response has this shape; here, a validation error:")
         return gettext("Every error response has this shape:")
 
@@ -216,11 +272,17 @@ class _PageBuilder:
     # -- codes ------------------------------------------------------------------
 
     def codes_section(self) -> list[Block]:
-        blocks: list[Block] = [
-            Heading(2, (gettext("Error codes"),), "codes"),
-            Paragraph((gettext("Every code the API may return, grouped by category."),)),
-        ]
-        headers = (gettext("Code"), gettext("Status"), gettext("Retry?"), gettext("Message"), gettext("What to do"))
+        grouped = self.layout["GROUP_BY"] == "category"
+        intro = gettext("Every code the API may return, grouped by category.") if grouped else gettext(
+            "Every code the API may return."
+        )
+        blocks: list[Block] = [Heading(2, (gettext("Error codes"),), "codes"), Paragraph((intro,))]
+        columns = self.layout["COLUMNS"]
+        headers = tuple(str(self.layout["HEADINGS"].get(c) or REFERENCE_COLUMNS[c]) for c in columns)
+        if not grouped:
+            entries = sorted(self.entries.values(), key=lambda e: (e.http_status, e.code))
+            blocks.append(Table(headers, tuple(self.code_row(entry) for entry in entries)))
+            return blocks
         for category, entries in group_by_category(self.entries.values()):
             statuses = ", ".join(str(s) for s in sorted({e.http_status for e in entries}))
             title = gettext("%(category)s (%(statuses)s)") % {"category": category_label(category), "statuses": statuses}
@@ -234,7 +296,15 @@ class _PageBuilder:
         code: Span = Code(entry.code, anchor=f"code-{entry.code}")
         if is_web_url(entry.docs_url):
             code = Link((code,), entry.docs_url)
-        return ((code,), (str(entry.http_status),), (retry_label(entry),), (message,), (action,))
+        cells: dict[str, Text] = {
+            "code": (code,),
+            "status": (str(entry.http_status),),
+            "retry": (retry_label(entry),),
+            "message": (message,),
+            "action": (action,),
+            "category": (category_label(entry.category),),
+        }
+        return tuple(cells[column] for column in self.layout["COLUMNS"])
 
     # -- retries and support ----------------------------------------------------
 

@@ -81,3 +81,63 @@ def test_openapi_component_is_the_seeds_template(api_client, synced, seed):
                           "details": [{"field": "a", "code": "invalid", "message": "m"}]}},
     }[seed]
     assert not validator.is_valid(preset_shaped)
+
+
+# -- ERROR_REGISTRY["REFERENCE"]: the code tables as the seeds lay theirs out -------------------
+
+
+def reference_markdown(**reference) -> str:
+    out = StringIO()
+    with override_settings(ERROR_REGISTRY={"CATALOG": "project.demo.catalog.DEMO_CODES", "REFERENCE": reference}):
+        call_command("errorregistry_docs", "--format", "markdown", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_default_reference_layout_is_todays(synced):
+    page = reference_markdown()
+    assert "| Code | Status | Retry? | Message | What to do |" in page
+    assert "### Billing (402)" in page
+
+
+@pytest.mark.django_db
+def test_seed_002_layout_one_flat_table_with_its_headings(synced):
+    page = reference_markdown(COLUMNS=["status", "code", "message"], HEADINGS={"status": "HTTP", "code": "error.code",
+                              "message": "When"}, GROUP_BY=None)
+    assert "| HTTP | error.code | When |" in page
+    assert "###" not in page.split("## Error codes")[1].split("## Retries")[0]
+    assert "Every code the API may return.\n" in page
+    rows = [line for line in page.splitlines() if line.startswith("| 4") or line.startswith("| 5")]
+    statuses = [int(row.split("|")[1]) for row in rows]
+    assert statuses == sorted(statuses) and len(rows) > 10  # one table, by status
+
+
+@pytest.mark.django_db
+def test_seed_004_layout_description_and_action_with_only_some_codes(synced):
+    page = reference_markdown(COLUMNS=["code", "status", "message", "action"],
+                              HEADINGS={"message": "Description", "action": "Action"},
+                              CODES=["missing_api_key", "invalid_api_key", "not_found"], EXAMPLE_CODE="not_found")
+    assert "| Code | Status | Description | Action |" in page
+    row = next(line for line in page.splitlines() if "`missing_api_key`" in line and line.startswith("| "))
+    assert row.endswith("| 401 | Missing API key. | Set Authorization: Bearer \\<key\\> on the request. |"), row
+    assert "`insufficient_credits`" not in page and "### Billing" not in page
+    assert '"code": "not_found"' in page  # the example envelope
+
+
+@pytest.mark.django_db
+def test_reference_layout_headings_are_translated(synced):
+    out = StringIO()
+    with override_settings(ERROR_REGISTRY={"REFERENCE": {"COLUMNS": ["code", "category"], "GROUP_BY": None}}):
+        call_command("errorregistry_docs", "--format", "markdown", "--language", "fr", stdout=out)
+    assert "| Code | Catégorie |" in out.getvalue()
+    assert "Tous les codes que l'API peut renvoyer.\n" in out.getvalue()
+
+
+@pytest.mark.parametrize("reference", [{"COLUMNS": ["code", "colour"]}, {"GROUP_BY": "status"}, {"LAYOUT": 1},
+                                       {"HEADINGS": {"code": 3}}, {"CODES": "not_found"}])
+def test_a_bad_reference_layout_fails_the_checks(reference):
+    from django.core.checks import run_checks
+
+    with override_settings(ERROR_REGISTRY={"REFERENCE": reference}):
+        ids = [m.id for m in run_checks(databases=[]) if m.id.startswith("errorregistry.E")]
+    assert ids == ["errorregistry.E014"]
