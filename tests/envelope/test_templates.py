@@ -1,5 +1,6 @@
 """Envelope templates, field-error layouts, renamed built-in codes and their start-up checks."""
 
+import jsonschema
 import pytest
 from django.core.checks import run_checks
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django.test import override_settings
 from errorregistry.envelope.formatters import RenderedError, TemplateFormatter
 from errorregistry.models import ErrorCode
 from errorregistry.registry.store import registry
+from errorregistry.schemas import envelope_schema
 
 DEMO = "project.demo.catalog.DEMO_CODES"
 ORDER = {"email": "x", "connector": {"name": "c", "config": {"api_key": "short", "region": "eu"}}, "items": [{"sku": "a", "qty": 0}]}
@@ -63,6 +65,8 @@ def test_drf_standardized_errors_preset(api_client):
     assert validation["errors"][0] == {"code": "invalid", "detail": "Enter a valid email address.", "attr": "email"}
     assert unknown == {"type": "client_error", "errors": [{"code": "not_found", "detail": "The requested resource does not exist.", "attr": None}]}
     assert crash == {"type": "server_error", "errors": [{"code": "internal_error", "detail": "An unexpected error occurred.", "attr": None}]}
+    for body in (validation, unknown, crash):
+        jsonschema.validate(body, envelope_schema("drf-standardized-errors"))
 
 
 # -- start-up checks -------------------------------------------------------------------
@@ -118,6 +122,21 @@ def test_renamed_builtins_in_responses_sync_catalog_and_reference(api_client):
     assert '<code id="code-resource_not_found">resource_not_found</code>' in page
     assert "<code>not_found</code>" not in page
     assert "&quot;VALIDATION_ERROR&quot;" in page  # the envelope example uses the renamed validation code
+
+
+@pytest.mark.django_db
+def test_renamed_builtins_in_openapi(synced):
+    import json
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    with override_settings(ERROR_REGISTRY=RENAMED):
+        call_command("errorregistry_sync", verbosity=0)
+        schema = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+    orders = schema["paths"]["/api/demo/orders/"]["post"]["responses"]
+    assert "VALIDATION_ERROR" in next(iter(orders["400"]["content"].values()))["examples"]
+    assert "INTERNAL" in next(iter(orders["500"]["content"].values()))["examples"]
+    assert "validation_error" not in json.dumps(orders["400"])
 
 
 @pytest.mark.django_db
