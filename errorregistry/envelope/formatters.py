@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from errorregistry.registry.store import Entry
 
 
-
 @dataclass
 class RenderedError:
     """Everything a formatter may show about one error, already translated and filled."""
