@@ -132,6 +132,23 @@ class BaseFormatter(ABC):
         """The body the reference page shows for ``error`` (the real one by default)."""
         return self.format(error)
 
+    def error_object(self, error: RenderedError) -> dict[str, Any]:
+        """The ``{code, message, request_id, [optional], [details]}`` object of the presets, for subclasses."""
+        body: dict[str, Any] = {"code": error.code, "message": error.message, self.key("request_id"): error.request_id}
+        for member in self.optional_members:
+            body[self.key(member)] = getattr(error, member)
+        details = self.details(error)
+        if details:
+            body["details"] = details
+        return body
+
+    def details(self, error: RenderedError) -> dict[str, Any]:
+        """The raiser's details, plus the field errors of a validation failure under ``errors``."""
+        details = dict(error.details)
+        if error.errors:
+            details["errors"] = error.errors
+        return details
+
 
 class TemplateFormatter(BaseFormatter):
     """The envelope as a template (``errorregistry.envelope.template``): every preset, and any

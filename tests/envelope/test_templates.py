@@ -146,3 +146,15 @@ def test_problem_type_is_the_codes_anchor_on_the_reference_page(api_client):
         page = api_client.get(body["type"].split("#")[0]).content.decode()
     assert body["type"] == "/api/errors/reference/#code-not_found"
     assert f'id="{body["type"].split("#")[1]}"' in page
+
+
+def test_base_formatter_keeps_the_preset_helpers_for_subclasses():
+    from errorregistry.formatters import BaseFormatter
+
+    class Wrapped(BaseFormatter):
+        def format(self, error):
+            return {"fault": self.error_object(error)}
+
+    errors = [{"field": "a", "code": "invalid", "message": "m"}]
+    body = Wrapped(key_style="camel").format(rendered(details={"n": 1}, errors=errors))
+    assert body == {"fault": {"code": "c", "message": "m", "requestId": "req_1", "details": {"n": 1, "errors": errors}}}

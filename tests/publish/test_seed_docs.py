@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from tests.envelope.test_envelopes import FlatFormatter
 from tests.envelope.test_seeds import ORDER, SEEDS
 
 # (member that holds the request ID in the body, or None; a member name the example must show)
@@ -141,3 +142,33 @@ def test_a_bad_reference_layout_fails_the_checks(reference):
     with override_settings(ERROR_REGISTRY={"REFERENCE": reference}):
         ids = [m.id for m in run_checks(databases=[]) if m.id.startswith("errorregistry.E")]
     assert ids == ["errorregistry.E014"]
+
+
+class DeclaredFlatFormatter(FlatFormatter):
+    """A custom formatter that declares its schema: the docs describe it from that."""
+
+    json_schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {"flat_code": {"type": "string", "minLength": 1}, "id": {"type": "string"}},
+        "required": ["flat_code", "id"],
+        "additionalProperties": False,
+    }
+
+
+@pytest.mark.django_db
+def test_a_custom_formatter_that_declares_its_schema_is_described_by_it(api_client, synced):
+    from errorregistry.schemas import configured_schema
+
+    settings_ = {"ENVELOPE": "tests.publish.test_seed_docs.DeclaredFlatFormatter"}
+    with override_settings(ERROR_REGISTRY=settings_):
+        schema = json.loads(json.dumps(SchemaGenerator().get_schema(request=None, public=True)))
+        declared = configured_schema()
+        out = StringIO()
+        call_command("errorregistry_docs", "--format", "markdown", stdout=out)
+        body = api_client.get("/api/demo/account/").json()
+    assert declared == DeclaredFlatFormatter.json_schema
+    component = schema["components"]["schemas"]["DeclaredFlatEnvelope"]
+    assert component["additionalProperties"] is False  # from the declaration, not sampled
+    OAS30Validator({**component, "components": schema["components"]}).validate(body)
+    assert "| Field | Meaning |" in out.getvalue()
