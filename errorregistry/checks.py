@@ -47,7 +47,77 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         )
     messages.extend(check_audit(registry_settings))
+    messages.extend(check_envelope(registry_settings))
+    messages.extend(check_reference(registry_settings))
     return messages
+
+
+def check_envelope(registry_settings: Any) -> list[CheckMessage]:
+    """A template that cannot render (unknown source, not JSON), a field-error layout or a
+    built-in renaming that cannot work: each fails at start-up rather than on the first error."""
+    from errorregistry.envelope.template import FIELD_ERROR_SOURCES, SOURCES, template_problems
+    from errorregistry.registry.declarations import BUILTIN_CODES
+
+    messages: list[CheckMessage] = []
+    envelope = registry_settings.ENVELOPE
+    if not isinstance(envelope, (str, dict)):
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["ENVELOPE"] is {envelope!r}: it is neither a preset, a dotted path nor a template.',
+                hint='Use a preset name, "dotted.path.Formatter", or a dict written as the envelope looks.',
+                id="errorregistry.E010",
+            )
+        )
+    elif isinstance(envelope, dict):
+        for problem in template_problems(envelope, SOURCES):
+            messages.append(
+                Error(
+                    f'ERROR_REGISTRY["ENVELOPE"] template: {problem}.',
+                    hint='Use only JSON values; "$source" and "$a|$b" may name '
+                    + ", ".join("$" + s for s in SOURCES) + ".",
+                    id="errorregistry.E011" if "JSON" in problem else "errorregistry.E010",
+                )
+            )
+    layout = registry_settings.FIELD_ERRORS
+    problems = (
+        ["it is neither \"map\" nor an item template (a dict)"] if layout != "map" and not isinstance(layout, dict)
+        else [] if layout == "map" else template_problems(layout, FIELD_ERROR_SOURCES)
+    )
+    for problem in problems:
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["FIELD_ERRORS"]: {problem}.',
+                hint='Use "map" or an item template naming $field, $pointer, $code, $message, '
+                'e.g. {"field": "$field", "message": "$message"}.',
+                id="errorregistry.E012",
+            )
+        )
+    names = registry_settings.BUILTIN_CODE_NAMES
+    builtins = {d.code for d in BUILTIN_CODES}
+    if not isinstance(names, dict) or not all(
+        key in builtins and isinstance(value, str) and value for key, value in names.items()
+    ):
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["BUILTIN_CODE_NAMES"] is {names!r}: it must map built-in codes to new names.',
+                hint="Built-in codes: " + ", ".join(sorted(builtins)) + ".",
+                id="errorregistry.E013",
+            )
+        )
+    return messages
+
+
+def check_reference(registry_settings: Any) -> list[CheckMessage]:
+    from errorregistry.publish.reference import reference_problems
+
+    return [
+        Error(
+            f'ERROR_REGISTRY["REFERENCE"]: {problem}.',
+            hint='Keys: COLUMNS, HEADINGS, GROUP_BY, EXAMPLE_CODE, CODES; see the settings reference.',
+            id="errorregistry.E014",
+        )
+        for problem in reference_problems(registry_settings.REFERENCE)
+    ]
 
 
 AUDIT_MODES = ("background", "inline")

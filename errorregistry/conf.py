@@ -13,9 +13,14 @@ from django.utils.module_loading import import_string
 SETTING_NAME = "ERROR_REGISTRY"
 
 DEFAULTS: dict[str, Any] = {
-    # Envelope: a preset name ("error", "detail", "status", "problem") or a dotted path to a formatter.
+    # Envelope: a preset name ("error", "detail", "status", "problem", "drf-standardized-errors"),
+    # a dotted path to a formatter, or a template: the envelope as it looks, "$source" values filled in.
     "ENVELOPE": "error",
-    # "snake" (request_id) or "camel" (requestId) keys in the envelope.
+    # How a template's $field_errors is laid out: "map" ({"dot.path": "message"}) or an item template.
+    "FIELD_ERRORS": {"field": "$field", "code": "$code", "message": "$message"},
+    # Built-in code -> the name clients see (e.g. {"not_found": "resource_not_found"}).
+    "BUILTIN_CODE_NAMES": {},
+    # "snake" (request_id) or "camel" (requestId) keys in a preset's envelope.
     "KEY_STYLE": "snake",
     # Optional members added to every envelope: any of "action", "retryable", "retry_after", "docs_url".
     "OPTIONAL_MEMBERS": [],
@@ -64,6 +69,8 @@ DEFAULTS: dict[str, Any] = {
     "REDACTION_MARKER": "[redacted]",
     "PURGE_OLDER_THAN": "30d",
     "PURGE_BATCH_SIZE": 5000,
+    # The reference page's code tables: merged over REFERENCE_DEFAULTS (errorregistry.publish.reference).
+    "REFERENCE": {},
     # Cache-Control max-age of the published pages: the JSON catalog and the reference page.
     "CATALOG_MAX_AGE": 60,
 }

@@ -6,20 +6,30 @@ Every failure, DRF or not, goes through the same formatter, so switching the
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
+from rest_framework.settings import api_settings
 
 from errorregistry.conf import registry_settings
+from errorregistry.envelope.template import (
+    DEFAULT_FIELD_ERRORS,
+    OPTIONAL_MEMBERS,
+    camel,
+    error_values,
+    fill,
+    layout_field_errors,
+    preset_template,
+)
 
 if TYPE_CHECKING:
     from errorregistry.registry.store import Entry
-
-OPTIONAL_MEMBERS = ("action", "retryable", "retry_after", "docs_url")
 
 
 @dataclass
@@ -38,6 +48,13 @@ class RenderedError:
     errors: list[dict[str, Any]] | None = None
     instance: str = ""
     language: str = ""
+    title: str = ""
+    type: str = "about:blank"
+    category: str = ""
+
+    def __post_init__(self) -> None:
+        # Built by hand (a custom handler, a test): the message stands in for the stable title.
+        self.title = self.title or self.message
 
     @classmethod
     def from_entry(
@@ -54,6 +71,7 @@ class RenderedError:
         errors: list[dict[str, Any]] | None = None,
         instance: str = "",
         language: str = "",
+        title: str = "",
     ) -> RenderedError:
         """The error as a client sees ``entry`` with these texts: the one place an entry's
         contract (status, retry hints, docs link) becomes a formatter's input. ``code``,
@@ -72,18 +90,32 @@ class RenderedError:
             errors=errors,
             instance=instance,
             language=language,
+            title=title or message,
+            type=entry.docs_url or reference_anchor(code or entry.code),
+            category=entry.category,
         )
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def reference_anchor(code: str) -> str:
+    """The code's row on the public reference page (``/api/errors/reference/#code-not_found``),
+    or ``about:blank`` when the project does not serve the page."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return f"{reverse('errorregistry:reference')}#code-{code}"
+    except NoReverseMatch:
+        return "about:blank"
 
 
 class BaseFormatter(ABC):
-    """Subclass and point ``ERROR_REGISTRY["ENVELOPE"]`` at the class to plug your own envelope."""
+    """Subclass and point ``ERROR_REGISTRY["ENVELOPE"]`` at the class to plug your own envelope.
+
+    To be described by the generated docs, JSON Schema and OpenAPI, a custom class declares
+    ``json_schema`` (a draft 2020-12 schema of its bodies) and may override ``example``;
+    without ``json_schema`` the docs say they cannot describe its envelope."""
 
     content_type = "application/json"
+    json_schema: dict[str, Any] | None = None
 
     def __init__(self, key_style: str = "snake", optional_members: tuple[str, ...] = ()) -> None:
         self.key_style = key_style
@@ -96,8 +128,12 @@ class BaseFormatter(ABC):
     def format(self, error: RenderedError) -> dict[str, Any]:
         """The response body for ``error``."""
 
+    def example(self, error: RenderedError) -> dict[str, Any]:
+        """The body the reference page shows for ``error`` (the real one by default)."""
+        return self.format(error)
+
     def error_object(self, error: RenderedError) -> dict[str, Any]:
-        """The ``{code, message, request_id, [optional], [details]}`` object shared by three presets."""
+        """The ``{code, message, request_id, [optional], [details]}`` object of the presets, for subclasses."""
         body: dict[str, Any] = {"code": error.code, "message": error.message, self.key("request_id"): error.request_id}
         for member in self.optional_members:
             body[self.key(member)] = getattr(error, member)
@@ -107,75 +143,127 @@ class BaseFormatter(ABC):
         return body
 
     def details(self, error: RenderedError) -> dict[str, Any]:
+        """The raiser's details, plus the field errors of a validation failure under ``errors``."""
         details = dict(error.details)
         if error.errors:
             details["errors"] = error.errors
         return details
 
 
-class ErrorFormatter(BaseFormatter):
+class TemplateFormatter(BaseFormatter):
+    """The envelope as a template (``errorregistry.envelope.template``): every preset, and any
+    template set in ``ERROR_REGISTRY["ENVELOPE"]``."""
+
+    preset = ""
+
+    def __init__(
+        self,
+        template: dict[str, Any] | None = None,
+        field_errors: Any = None,
+        key_style: str = "snake",
+        optional_members: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(key_style=key_style, optional_members=optional_members)
+        self.template = template if template is not None else preset_template(self.preset, key_style, self.optional_members)
+        self.field_errors = field_errors if field_errors is not None else DEFAULT_FIELD_ERRORS
+
+    def format(self, error: RenderedError) -> dict[str, Any]:
+        return fill(self.template, self.values(error))
+
+    def values(self, error: RenderedError) -> Callable[[str], Any]:
+        return error_values(error, self.template, self.field_errors)
+
+
+class ErrorFormatter(TemplateFormatter):
     """``{"error": {...}}``: the default."""
 
-    def format(self, error: RenderedError) -> dict[str, Any]:
-        return {"error": self.error_object(error)}
+    preset = "error"
 
 
-class DetailFormatter(BaseFormatter):
+class DetailFormatter(TemplateFormatter):
     """``{"detail": {...}}``, the shape of DRF-style APIs."""
 
-    def format(self, error: RenderedError) -> dict[str, Any]:
-        return {"detail": self.error_object(error)}
+    preset = "detail"
 
 
-class StatusFormatter(BaseFormatter):
+class StatusFormatter(TemplateFormatter):
     """``{"status": "error", "data": null, "error": {...}}``, for APIs that wrap every response."""
 
-    def format(self, error: RenderedError) -> dict[str, Any]:
-        return {"status": "error", "data": None, "error": self.error_object(error)}
+    preset = "status"
 
 
-class ProblemFormatter(BaseFormatter):
-    """RFC 9457 problem details, with the registry code and request ID as extension members."""
+class ProblemFormatter(TemplateFormatter):
+    """RFC 9457 problem details, with the registry code and request ID as extension members:
+    ``title`` is stable per code, ``type`` the code's docs URL or its anchor on the reference page."""
 
+    preset = "problem"
     content_type = "application/problem+json"
 
-    def format(self, error: RenderedError) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": error.docs_url or "about:blank",
-            "title": error.message,
-            "status": error.status,
-            "detail": error.message,
-            "instance": error.instance,
-            "code": error.code,
-            self.key("request_id"): error.request_id,
-        }
-        for member in self.optional_members:
-            body[self.key(member)] = getattr(error, member)
-        if error.errors:
-            body["errors"] = error.errors
-        if error.details:
-            body["details"] = dict(error.details)
-        return body
+
+class StandardizedErrorsFormatter(TemplateFormatter):
+    """drf-standardized-errors' documented format: ``{"type": "validation_error" | "client_error" |
+    "server_error", "errors": [{"code", "detail", "attr"}]}``; a failure that is not a validation
+    error is one item, its registry code with ``attr: null``."""
+
+    preset = "drf-standardized-errors"
+    ITEM = {"code": "$code", "detail": "$message", "attr": "$field"}
+
+    def __init__(self, template: dict[str, Any] | None = None, field_errors: Any = None, **kwargs: Any) -> None:
+        # The format fixes its item shape: FIELD_ERRORS does not apply.
+        super().__init__(template, self.ITEM, **kwargs)
+
+    def values(self, error: RenderedError) -> Callable[[str], Any]:
+        base = super().values(error)
+
+        def value(source: str) -> Any:
+            if source == "error_type":
+                if error.errors:
+                    return "validation_error"
+                return "server_error" if error.status >= 500 else "client_error"
+            if source == "errors":
+                if error.errors:
+                    named = [dict(e, field=e["field"] or api_settings.NON_FIELD_ERRORS_KEY) for e in error.errors]
+                    return layout_field_errors(named, self.field_errors)
+                return layout_field_errors([{"field": None, "code": error.code, "message": error.message}], self.field_errors)
+            return base(source)
+
+        return value
 
 
-PRESETS: dict[str, type[BaseFormatter]] = {
+PRESETS: dict[str, type[TemplateFormatter]] = {
     "error": ErrorFormatter,
     "detail": DetailFormatter,
     "status": StatusFormatter,
     "problem": ProblemFormatter,
+    "drf-standardized-errors": StandardizedErrorsFormatter,
 }
 
 
 def get_formatter() -> BaseFormatter:
     """The configured formatter (cached until the settings change)."""
     return _build_formatter(
-        registry_settings.ENVELOPE, registry_settings.KEY_STYLE, tuple(registry_settings.OPTIONAL_MEMBERS)
+        _hashable(registry_settings.ENVELOPE),
+        _hashable(registry_settings.FIELD_ERRORS),
+        registry_settings.KEY_STYLE,
+        tuple(registry_settings.OPTIONAL_MEMBERS),
     )
 
 
+def _hashable(value: Any) -> Any:
+    """Templates are dicts: cached by their JSON text (anything else as it is)."""
+    return value if isinstance(value, str) else "json:" + json.dumps(value, sort_keys=False, default=repr)
+
+
 @lru_cache(maxsize=16)
-def _build_formatter(envelope: str, key_style: str, optional_members: tuple[str, ...]) -> BaseFormatter:
-    formatter_class = PRESETS.get(envelope) or import_string(envelope)
+def _build_formatter(envelope: str, field_errors: str, key_style: str, optional_members: tuple[str, ...]) -> BaseFormatter:
+    layout = json.loads(field_errors.removeprefix("json:")) if field_errors.startswith("json:") else field_errors
+    if envelope.startswith("json:"):
+        return TemplateFormatter(json.loads(envelope.removeprefix("json:")), layout)
+    if envelope in PRESETS:
+        return PRESETS[envelope](field_errors=layout, key_style=key_style, optional_members=optional_members)
+    formatter_class = import_string(envelope)
+    if issubclass(formatter_class, TemplateFormatter):
+        return formatter_class(field_errors=layout, key_style=key_style, optional_members=optional_members)
     return formatter_class(key_style=key_style, optional_members=optional_members)
 
 

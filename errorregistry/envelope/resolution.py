@@ -18,7 +18,7 @@ from rest_framework.serializers import as_serializer_error
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.validation import field_errors
 from errorregistry.exceptions import ApiError
-from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import registry
 
 # Exception class -> code. Order matters: the first isinstance match wins.
@@ -76,21 +76,26 @@ class ResolvedError:
 
 
 @lru_cache(maxsize=8)
-def _exception_table(overrides: tuple[tuple[str, str], ...]) -> tuple[tuple[type[BaseException], str], ...]:
+def _exception_table(
+    overrides: tuple[tuple[str, str], ...], renames: tuple[tuple[str, str], ...]
+) -> tuple[tuple[type[BaseException], str], ...]:
     table = [(import_string(path), code) for path, code in overrides]
-    table += [(import_string(path), code) for path, code in DEFAULT_EXCEPTION_CODES]
+    names = dict(renames)
+    table += [(import_string(path), names.get(code, code)) for path, code in DEFAULT_EXCEPTION_CODES]
     return tuple(table)
 
 
 def exception_table() -> tuple[tuple[type[BaseException], str], ...]:
     """The configured class -> code table: ``EXCEPTION_CODES`` first, then the defaults."""
-    return _exception_table(tuple(registry_settings.EXCEPTION_CODES.items()))
+    return _exception_table(
+        tuple(registry_settings.EXCEPTION_CODES.items()), tuple(registry_settings.BUILTIN_CODE_NAMES.items())
+    )
 
 
 def code_for_status(status: int) -> str:
     if status in STATUS_CODES:
-        return STATUS_CODES[status]
-    return INTERNAL_ERROR if status >= 500 else "invalid_request"
+        return builtin_name(STATUS_CODES[status])
+    return builtin_name(INTERNAL_ERROR if status >= 500 else "invalid_request")
 
 
 def resolve_status(status: int) -> ResolvedError:
@@ -134,7 +139,7 @@ def resolve_exception(exc: BaseException) -> ResolvedError:
         explicit = getattr(exc.detail, "code", None)
         if explicit and explicit != exc.default_code and registry.get(explicit) is not None:
             resolved.code = explicit
-        elif resolved.code == INTERNAL_ERROR:
+        elif resolved.code == builtin_name(INTERNAL_ERROR):
             by_status = resolve_status(exc.status_code)
             resolved.code, resolved.status = by_status.code, by_status.status
 
@@ -155,5 +160,5 @@ def _table_code(exc: BaseException) -> str:
     for exception_class, code in exception_table():
         if isinstance(exc, exception_class):
             return code
-    return INTERNAL_ERROR
+    return builtin_name(INTERNAL_ERROR)
 

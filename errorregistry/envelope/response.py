@@ -14,13 +14,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 
 from errorregistry.conf import registry_settings
-from errorregistry.envelope.formatters import RenderedError, get_formatter
+from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
 from errorregistry.envelope.language import client_language
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.envelope.resolution import ResolvedError
-from errorregistry.envelope.text import fill_placeholders, utf8
+from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders, utf8
 from errorregistry.integrations import observe
-from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
 from errorregistry.request_id import get_request_id
 
@@ -56,9 +56,17 @@ def lookup_entry(code: str) -> tuple[Entry, bool]:
     if code not in _warned_unknown_codes:
         _warned_unknown_codes.add(code)
         logger.warning("errorregistry: code %r was raised but is not in the registry; add it in the admin", code)
-    fallback = registry.get(INTERNAL_ERROR)
+    fallback = registry.get(builtin_name(INTERNAL_ERROR))
     assert fallback is not None  # built-in, always declared
     return fallback, True
+
+
+def stable_title(message_template: str, status: int) -> str:
+    """RFC 9457's ``title``, the same for every occurrence of a code: its text when that has no
+    placeholder to fill, else the status's reason phrase."""
+    if PLACEHOLDER.search(message_template):
+        return status_phrase(status, unnamed=message_template)
+    return message_template
 
 
 def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse:
@@ -84,6 +92,7 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         details=details,
         errors=resolved.errors,
         instance=request.path,
+        title=stable_title(message_template, status),
     )
     outcome = ErrorOutcome(
         rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry

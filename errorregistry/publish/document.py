@@ -19,9 +19,10 @@ from django.utils.html import escape
 
 @dataclass(frozen=True)
 class Code:
-    """Inline code: a code, a header or a field name."""
+    """Inline code: a code, a header or a field name; ``anchor`` gives it an id in HTML."""
 
     text: str
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,8 @@ def _html_text(text: Text) -> str:
     out = []
     for span in text:
         if isinstance(span, Code):
-            out.append(f"<code>{escape(span.text)}</code>")
+            anchor = f' id="{escape(span.anchor)}"' if span.anchor else ""
+            out.append(f"<code{anchor}>{escape(span.text)}</code>")
         elif isinstance(span, Link):
             out.append(f'<a href="{escape(span.url)}">{_html_text(span.text)}</a>')
         else:

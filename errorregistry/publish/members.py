@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import BaseFormatter
+from errorregistry.envelope.template import source_of
 from errorregistry.publish.document import Code, Text, sentence
 
 _MEMBER_NAMES = (
@@ -19,9 +20,15 @@ _MEMBER_NAMES = (
 )
 
 
+# A template's source -> the member name whose meaning it has (``$field_errors`` reads as ``errors``).
+_SOURCE_MEMBERS = {"field_errors": "errors", "title": "title", "status": "status"}
+
+
 def describe_member(formatter: BaseFormatter, key: str, value: Any) -> Text:
     """What one envelope member means, for the field table here and the OpenAPI schema."""
-    name = {formatter.key(n): n for n in _MEMBER_NAMES}.get(key, key)
+    template = getattr(formatter, "template", None)
+    source = source_of(template, key) if template is not None else None
+    name = _SOURCE_MEMBERS.get(source or "", source) or {formatter.key(n): n for n in _MEMBER_NAMES}.get(key, key)
     header = Code(registry_settings.REQUEST_ID_HEADER)
     if isinstance(value, dict) and name != "details":
         return (gettext("The error object."),)

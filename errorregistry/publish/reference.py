@@ -20,8 +20,16 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy
 
 from errorregistry.conf import registry_settings
-from errorregistry.envelope.formatters import BaseFormatter, RenderedError, get_formatter, status_phrase
+from errorregistry.envelope.formatters import (
+    BaseFormatter,
+    RenderedError,
+    get_formatter,
+    reference_anchor,
+    status_phrase,
+)
 from errorregistry.envelope.language import supported_language
+from errorregistry.envelope.template import member_of
+from errorregistry.envelope.response import stable_title
 from errorregistry.envelope.text import is_web_url
 from errorregistry.envelope.validation import field_errors
 from errorregistry.models import Category
@@ -43,11 +51,62 @@ from errorregistry.publish.document import (
     sentence,
 )
 from errorregistry.publish.members import describe_member, envelope_members, member_path
-from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
 
 FORMATS = ("markdown", "html")
 EXAMPLE_CODE = "validation_error"
+VALIDATION_CODE = "validation_error"
+
+# ERROR_REGISTRY["REFERENCE"] is merged over this: today's layout.
+REFERENCE_DEFAULTS: dict[str, Any] = {
+    # Columns of the code tables, in order: any of REFERENCE_COLUMNS.
+    "COLUMNS": ["code", "status", "retry", "message", "action"],
+    # Column -> heading, replacing the translated default (e.g. {"message": "When"}).
+    "HEADINGS": {},
+    # "category": one table per category, headed "Category (statuses)"; None: one flat table.
+    "GROUP_BY": "category",
+    # The code whose envelope the page shows (a built-in name is renamed by BUILTIN_CODE_NAMES).
+    "EXAMPLE_CODE": EXAMPLE_CODE,
+    # Only these codes (None: every active code).
+    "CODES": None,
+}
+REFERENCE_COLUMNS: dict[str, Any] = {
+    "code": gettext_lazy("Code"),
+    "status": gettext_lazy("Status"),
+    "retry": gettext_lazy("Retry?"),
+    "message": gettext_lazy("Message"),
+    "action": gettext_lazy("What to do"),
+    "category": gettext_lazy("Category"),
+}
+GROUPINGS = ("category", None)
+
+
+def reference_layout() -> dict[str, Any]:
+    """``REFERENCE_DEFAULTS`` with the project's ``ERROR_REGISTRY["REFERENCE"]`` over it."""
+    return {**REFERENCE_DEFAULTS, **(registry_settings.REFERENCE or {})}
+
+
+def reference_problems(layout: Any) -> list[str]:
+    """What in ``ERROR_REGISTRY["REFERENCE"]`` the page cannot use (the system check reports it)."""
+    if not isinstance(layout, dict):
+        return [f"it is {layout!r}, not a dict"]
+    problems = [f"unknown key {key!r}" for key in layout if key not in REFERENCE_DEFAULTS]
+    merged = {**REFERENCE_DEFAULTS, **layout}
+    columns = merged["COLUMNS"]
+    if not isinstance(columns, list) or not columns or any(c not in REFERENCE_COLUMNS for c in columns):
+        problems.append(f"COLUMNS {columns!r} must be a non-empty list of {', '.join(REFERENCE_COLUMNS)}")
+    headings = merged["HEADINGS"]
+    if not isinstance(headings, dict) or any(k not in REFERENCE_COLUMNS or not isinstance(v, str) for k, v in headings.items()):
+        problems.append(f"HEADINGS {headings!r} must map columns to text")
+    if merged["GROUP_BY"] not in GROUPINGS:
+        problems.append(f'GROUP_BY {merged["GROUP_BY"]!r} must be "category" or None')
+    if not isinstance(merged["EXAMPLE_CODE"], str):
+        problems.append("EXAMPLE_CODE must be a code")
+    codes = merged["CODES"]
+    if codes is not None and (not isinstance(codes, list) or not all(isinstance(c, str) for c in codes)):
+        problems.append("CODES must be None or a list of codes")
+    return problems
 EXAMPLE_REQUEST_ID = "req_01J8Z3K4M5N6P7Q8R9S0T1V2W3"
 EXAMPLE_PATH = "/api/orders/"
 
@@ -96,13 +155,25 @@ class _PageBuilder:
         self.language = language
         self.entries = dict(sorted(entries.items()))
         self.formatter = formatter
-        self.example_entry = (
-            self.entries.get(EXAMPLE_CODE) or self.entries.get(INTERNAL_ERROR) or registry.get(INTERNAL_ERROR)
-        )
+        self.layout = reference_layout()
+        if self.layout["CODES"] is not None:
+            shown = {builtin_name(code) for code in self.layout["CODES"]}
+            self.entries = {code: entry for code, entry in self.entries.items() if code in shown}
+        self.validation_code = builtin_name(VALIDATION_CODE)
+        self.example_code = builtin_name(self.layout["EXAMPLE_CODE"])
+        internal = builtin_name(INTERNAL_ERROR)
+        self.example_entry = self.entries.get(self.example_code) or self.entries.get(internal) or registry.get(internal)
         self.example = self.envelope_example()
-        self.code_path = member_path(self.example, "code") or ("code",)
-        self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
-        self.request_id_path = member_path(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
+        template = getattr(formatter, "template", None)
+        if template is not None:
+            # A template names its members: seed 001's request ID is error.trace_id, seed 000 has none.
+            self.code_path = member_of(template, "code") or ("code",)
+            self.message_path = member_of(template, "message") or member_of(template, "title") or ("message",)
+            self.request_id_path: tuple[str, ...] | None = member_of(template, "request_id")
+        else:
+            self.code_path = member_path(self.example, "code") or ("code",)
+            self.message_path = member_path(self.example, "message") or member_path(self.example, "title") or ("message",)
+            self.request_id_path = member_path(self.example, formatter.key("request_id")) or (formatter.key("request_id"),)
 
     def build(self) -> Reference:
         blocks: list[Block] = [
@@ -129,8 +200,8 @@ class _PageBuilder:
         """A validation error as the configured formatter renders it (falls back to any active code)."""
         entry = self.example_entry
         message, action, message_language = entry.texts(self.language)
-        errors = example_field_errors() if entry.code == EXAMPLE_CODE else None
-        return self.formatter.format(
+        errors = example_field_errors() if entry.code == self.validation_code else None
+        return self.formatter.example(
             RenderedError(
                 code=entry.code,
                 status=entry.http_status,
@@ -143,6 +214,9 @@ class _PageBuilder:
                 errors=errors,
                 instance=EXAMPLE_PATH,
                 language=message_language,
+                title=stable_title(message, entry.http_status),
+                type=entry.docs_url or reference_anchor(entry.code),
+                category=entry.category,
             )
         )
 
@@ -161,6 +235,14 @@ class _PageBuilder:
                     )
                 )
             )
+        if not self.describable():
+            blocks.append(
+                Paragraph(
+                    (gettext("This envelope comes from a custom formatter that declares no schema: the page "
+                             "cannot describe its members beyond this example."),)
+                )
+            )
+            return blocks
         rows = [
             ((Code(".".join(path)),), describe_member(self.formatter, path[-1], value))
             for path, value in envelope_members(self.example)
@@ -168,8 +250,12 @@ class _PageBuilder:
         blocks.append(Table((gettext("Field"), gettext("Meaning")), tuple(rows)))
         return blocks
 
+    def describable(self) -> bool:
+        """A template (every preset is one) or a formatter that declares its schema: the page knows its members."""
+        return hasattr(self.formatter, "template") or bool(getattr(self.formatter, "json_schema", None))
+
     def example_intro(self) -> str:
-        if self.example_entry.code == EXAMPLE_CODE:
+        if self.example_entry.code == self.validation_code:
             return gettext("Every error response has this shape; here, a validation error:")
         return gettext("Every error response has this shape:")
 
@@ -186,11 +272,17 @@ class _PageBuilder:
     # -- codes ------------------------------------------------------------------
 
     def codes_section(self) -> list[Block]:
-        blocks: list[Block] = [
-            Heading(2, (gettext("Error codes"),), "codes"),
-            Paragraph((gettext("Every code the API may return, grouped by category."),)),
-        ]
-        headers = (gettext("Code"), gettext("Status"), gettext("Retry?"), gettext("Message"), gettext("What to do"))
+        grouped = self.layout["GROUP_BY"] == "category"
+        intro = gettext("Every code the API may return, grouped by category.") if grouped else gettext(
+            "Every code the API may return."
+        )
+        blocks: list[Block] = [Heading(2, (gettext("Error codes"),), "codes"), Paragraph((intro,))]
+        columns = self.layout["COLUMNS"]
+        headers = tuple(str(self.layout["HEADINGS"].get(c) or REFERENCE_COLUMNS[c]) for c in columns)
+        if not grouped:
+            entries = sorted(self.entries.values(), key=lambda e: (e.http_status, e.code))
+            blocks.append(Table(headers, tuple(self.code_row(entry) for entry in entries)))
+            return blocks
         for category, entries in group_by_category(self.entries.values()):
             statuses = ", ".join(str(s) for s in sorted({e.http_status for e in entries}))
             title = gettext("%(category)s (%(statuses)s)") % {"category": category_label(category), "statuses": statuses}
@@ -200,10 +292,19 @@ class _PageBuilder:
 
     def code_row(self, entry: Entry) -> tuple[Text, ...]:
         message, action, _ = entry.texts(self.language)
-        code: Span = Code(entry.code)
+        # The anchor the problem preset's default "type" points at.
+        code: Span = Code(entry.code, anchor=f"code-{entry.code}")
         if is_web_url(entry.docs_url):
             code = Link((code,), entry.docs_url)
-        return ((code,), (str(entry.http_status),), (retry_label(entry),), (message,), (action,))
+        cells: dict[str, Text] = {
+            "code": (code,),
+            "status": (str(entry.http_status),),
+            "retry": (retry_label(entry),),
+            "message": (message,),
+            "action": (action,),
+            "category": (category_label(entry.category),),
+        }
+        return tuple(cells[column] for column in self.layout["COLUMNS"])
 
     # -- retries and support ----------------------------------------------------
 
@@ -232,14 +333,23 @@ class _PageBuilder:
                 code=Code(".".join(self.code_path)),
                 message=Code(".".join(self.message_path)),
             ),
-            sentence(
-                gettext("When contacting support, include the request ID: %(field)s in the body, also sent as "
-                        "the %(header)s response header."),
-                field=Code(".".join(self.request_id_path)),
-                header=Code(registry_settings.REQUEST_ID_HEADER),
-            ),
+            self.support_item(),
         )
         return [Heading(2, (gettext("Retries and support"),), "retries"), BulletList(items)]
+
+    def support_item(self) -> Text:
+        header = Code(registry_settings.REQUEST_ID_HEADER)
+        if self.request_id_path is None:
+            return sentence(
+                gettext("When contacting support, include the request ID sent as the %(header)s response header."),
+                header=header,
+            )
+        return sentence(
+            gettext("When contacting support, include the request ID: %(field)s in the body, also sent as "
+                    "the %(header)s response header."),
+            field=Code(".".join(self.request_id_path)),
+            header=header,
+        )
 
 
 def example_field_errors() -> list[dict[str, Any]]:

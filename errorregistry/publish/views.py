@@ -19,6 +19,7 @@ from errorregistry.envelope.language import public_language
 from errorregistry.exceptions import ApiError
 from errorregistry.publish.document import render_html
 from errorregistry.publish.reference import build_reference
+from errorregistry.registry.declarations import builtin_name
 from errorregistry.registry.store import Entry, registry
 
 
@@ -65,7 +66,7 @@ class CatalogDetailView(CatalogMixin, APIView):
     def get(self, request: Request, code: str) -> Response:
         entry = registry.get(code)
         if entry is None or not entry.is_active:
-            raise ApiError("not_found", details={"code": code[:64]})
+            raise ApiError(builtin_name("not_found"), details={"code": code[:64]})
         language = self.language(request)
         return self.cached_response(request, catalog_item(entry, language), language, code)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -200,6 +200,19 @@ BUILTIN_CODES: tuple[Declaration, ...] = (
 INTERNAL_ERROR = "internal_error"
 
 
+def builtin_name(code: str) -> str:
+    """The name clients see for built-in ``code`` (``BUILTIN_CODE_NAMES``); other codes unchanged."""
+    return registry_settings.BUILTIN_CODE_NAMES.get(code, code)
+
+
+def builtin_declarations() -> tuple[Declaration, ...]:
+    """The built-ins under their configured names (``BUILTIN_CODE_NAMES``)."""
+    renames = registry_settings.BUILTIN_CODE_NAMES
+    if not renames:
+        return BUILTIN_CODES
+    return tuple(replace(d, code=renames.get(d.code, d.code)) for d in BUILTIN_CODES)
+
+
 def project_declarations() -> list[Declaration]:
     path = registry_settings.CATALOG
     if not path:
@@ -213,6 +226,6 @@ def project_declarations() -> list[Declaration]:
 def declared_codes() -> dict[str, Declaration]:
     """Built-ins, then the project's declarations (which may redefine a built-in)."""
     declarations: dict[str, Declaration] = {}
-    for declaration in (*BUILTIN_CODES, *project_declarations()):
+    for declaration in (*builtin_declarations(), *project_declarations()):
         declarations[declaration.code] = declaration
     return declarations

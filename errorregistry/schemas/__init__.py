@@ -1,8 +1,10 @@
-"""The JSON Schema (draft 2020-12) of each envelope preset: the ``*.json`` files beside this module.
+"""The JSON Schema (draft 2020-12) of the envelope, derived from its template (``derive``).
 
-The files describe snake_case keys; the camelCase variant is derived by
-renaming the declared member names exactly as the formatters do, so the two
-can never drift apart::
+``envelope_schema(preset, key_style)`` describes a preset (its optional members allowed);
+``configured_schema()`` the envelope the settings configure: a template's schema, a preset's
+with the configured optional members required, or the schema a custom formatter class declares
+(``json_schema``), else None: such an envelope cannot be described. The ``*.json`` files beside
+this module are the presets' derivation written out, for tools that read files::
 
     from errorregistry.schemas import envelope_schema
     jsonschema.validate(response.json(), envelope_schema("problem", "camel"))
@@ -11,44 +13,33 @@ can never drift apart::
 from __future__ import annotations
 
 import copy
-import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from errorregistry.envelope.formatters import PRESETS, camel
+from errorregistry.schemas.derive import PRESET_TITLES, preset_schema, template_schema
 
-SCHEMA_DIR = Path(__file__).resolve().parent
 KEY_STYLES = ("snake", "camel")
 
 
 def envelope_schema(preset: str, key_style: str = "snake") -> dict[str, Any]:
-    """A fresh copy of the schema of ``preset`` ("error", "detail", "status", "problem") in ``key_style``."""
-    if preset not in PRESETS:
-        raise ValueError(f"Unknown envelope preset {preset!r}; choose one of {', '.join(PRESETS)}.")
+    """A fresh schema of ``preset`` ("error", "detail", "status", "problem", "drf-standardized-errors")."""
+    if preset not in PRESET_TITLES:
+        raise ValueError(f"Unknown envelope preset {preset!r}; choose one of {', '.join(PRESET_TITLES)}.")
     if key_style not in KEY_STYLES:
         raise ValueError(f"Unknown key style {key_style!r}; choose 'snake' or 'camel'.")
-    return copy.deepcopy(_load(preset, key_style))
+    return preset_schema(preset, key_style)
 
 
-@lru_cache(maxsize=None)
-def _load(preset: str, key_style: str) -> dict[str, Any]:
-    schema = json.loads((SCHEMA_DIR / f"{preset}.json").read_text(encoding="utf-8"))
-    return _camel_keys(schema) if key_style == "camel" else schema
+def configured_schema(formatter: Any = None) -> dict[str, Any] | None:
+    """The schema of the configured envelope, or None when a custom formatter declares none."""
+    from errorregistry.envelope.formatters import TemplateFormatter, get_formatter
 
-
-def _camel_keys(node: Any) -> Any:
-    """Rename declared member names (``properties`` keys and ``required`` entries), nothing else."""
-    if isinstance(node, list):
-        return [_camel_keys(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    renamed: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "properties" and isinstance(value, dict):
-            renamed[key] = {camel(name): _camel_keys(member) for name, member in value.items()}
-        elif key == "required" and isinstance(value, list):
-            renamed[key] = [camel(name) for name in value]
-        else:
-            renamed[key] = _camel_keys(value)
-    return renamed
+    formatter = formatter or get_formatter()
+    if isinstance(formatter, TemplateFormatter):
+        return template_schema(
+            formatter.template,
+            formatter.field_errors,
+            title="errorregistry error envelope",
+            description=f"The error envelope ({type(formatter).__name__}) of every error response.",
+        )
+    declared = getattr(formatter, "json_schema", None)
+    return copy.deepcopy(declared) if declared else None

@@ -59,13 +59,24 @@ def test_problem_preset_is_rfc_9457_with_extension_members(api_client):
     response = post_order(api_client)
     body = response.json()
     assert response["Content-Type"].startswith("application/problem+json")
-    assert body["type"] == "about:blank"
+    assert body["type"] == "/api/errors/reference/#code-validation_error"  # the code's row on the reference page
     assert body["status"] == 400 and body["instance"] == "/api/demo/orders/"
     assert body["title"] == body["detail"] == "One or more fields failed validation."
     assert body["code"] == "validation_error" and body["request_id"] == response["X-Request-Id"]
     assert {"field": "items.0.qty", "code": "min_value", "message": "Ensure this value is greater than or equal to 1."} in body["errors"]
     docs = api_client.get("/api/demo/errors/insufficient_credits/").json()
     assert docs["type"] == "https://docs.example.com/errors#insufficient_credits"
+
+
+@pytest.mark.django_db
+@override_settings(ERROR_REGISTRY={"ENVELOPE": "problem", "CATALOG": "project.demo.catalog.DEMO_CODES"})
+def test_problem_title_is_the_same_for_every_occurrence_of_a_code(api_client):
+    """RFC 9457: the title does not change between occurrences; the detail carries the filled-in text."""
+    first = api_client.post("/api/demo/exports/", headers={"X-Token-Scope": "read_write"}).json()
+    second = api_client.post("/api/demo/teams/", {"name": "t"}, format="json").json()
+    assert first["code"] == second["code"] == "insufficient_credits"
+    assert first["detail"] != second["detail"]
+    assert first["title"] == second["title"] == "Payment Required"
 
 
 @pytest.mark.django_db

@@ -30,7 +30,7 @@ from errorregistry.registry.declarations import declared_codes
 from errorregistry.envelope.formatters import camel
 from errorregistry.models import ErrorEvent
 from errorregistry.registry.store import registry
-from errorregistry.schemas import envelope_schema
+from errorregistry.schemas import configured_schema, envelope_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -331,6 +331,50 @@ def test_every_error_response_validates_and_is_audited(synced, preset, key_style
         check()
 
 
+# Where each seed keeps its error object and request ID (None: the body carries no ID).
+SEED_MEMBERS = {"000": ("detail", None), "001": ("error", "trace_id"), "002": ("error", None),
+                "003": ("error", "requestId"), "004": ("error", "request_id")}
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_MEMBERS))
+def test_every_error_response_validates_against_its_seed_templates_schema(synced, seed):
+    """The schema derived from each seed's template (tests/envelope/test_seeds.py) holds for every response."""
+    from tests.envelope.test_seeds import SEEDS
+
+    wrapper, request_id_key = SEED_MEMBERS[seed]
+    configured = dict(django_settings.ERROR_REGISTRY, **SEEDS[seed])
+
+    @settings(max_examples=EXAMPLES_PER_CONFIGURATION // 3, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(request=REQUESTS)
+    def check(request: GeneratedRequest) -> None:
+        response = request.send()
+        if response.status_code < 400 or request.method == "HEAD":
+            return
+        body = json.loads(response.content)
+        jsonschema.validate(body, schema)
+        error = body[wrapper]
+        assert registry.get(error["code"]) is not None, f"code {error['code']!r} is not in the registry"
+        if request_id_key:
+            assert error[request_id_key] == response["X-Request-Id"]
+
+    with override_settings(ERROR_REGISTRY=configured):
+        schema = configured_schema()
+        jsonschema.Draft202012Validator.check_schema(schema)
+        check()
+
+
+def test_shipped_schema_files_are_the_presets_derivation():
+    """The *.json files are written out by errorregistry.schemas.derive, never edited by hand."""
+    from pathlib import Path
+
+    from errorregistry.schemas.derive import PRESET_TITLES, preset_schema
+
+    directory = Path(envelope_schema.__code__.co_filename).parent
+    for preset in PRESET_TITLES:
+        assert json.loads((directory / f"{preset}.json").read_text(encoding="utf-8")) == preset_schema(preset), preset
+
+
 def test_schemas_reject_an_envelope_that_breaks_the_contract():
     """The schemas are strict enough to catch drift: a missing request ID or an unknown member fails."""
     valid = {"error": {"code": "not_found", "message": "Gone.", "request_id": "req_01HZX7K3Q9V1TGR8N5M2C4B6D0"}}
@@ -347,7 +391,7 @@ def test_schemas_reject_an_envelope_that_breaks_the_contract():
         jsonschema.validate(valid, envelope_schema("error", "camel"))
 
 
-@pytest.mark.parametrize("preset", ["error", "detail", "status", "problem"])
+@pytest.mark.parametrize("preset", ["error", "detail", "status", "problem", "drf-standardized-errors"])
 @pytest.mark.parametrize("key_style", ["snake", "camel"])
 def test_shipped_schemas_are_valid_draft_2020_12(preset, key_style):
     schema = envelope_schema(preset, key_style)

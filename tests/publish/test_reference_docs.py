@@ -120,6 +120,8 @@ def test_envelope_example_is_what_the_configured_formatter_produces(synced, pres
                 request_id=EXAMPLE_REQUEST_ID,
                 errors=[{"field": "email", "code": "invalid", "message": "Enter a valid email address."}],
                 instance="/api/orders/",
+                type="/api/errors/reference/#code-validation_error",
+                category="validation",
             )
         )
     assert example == expected
@@ -204,4 +206,4 @@ def test_markdown_and_html_carry_the_same_codes(synced):
     html = render_html_in("en")
     for code in registry.all():
         assert f"`{code}`" in markdown
-        assert f"<code>{code}</code>" in html
+        assert f'<code id="code-{code}">{code}</code>' in html  # the anchor the problem type points at

@@ -1,7 +1,8 @@
 """The envelope component of the OpenAPI schema: the configured formatter's output as OpenAPI 3.0.
 
-A preset is described by its shipped JSON Schema, converted; a custom formatter from its
-own sample output. Member descriptions are the reference page's (``publish.members``).
+A template (every preset is one) is described by the JSON Schema derived from it, converted;
+a custom formatter by the schema it declares, else from its own sample output. Member
+descriptions are the reference page's (``publish.members``).
 """
 
 
@@ -12,15 +13,13 @@ from typing import Any
 from drf_spectacular.plumbing import ResolvedComponent
 
 from errorregistry.envelope.formatters import (
-    OPTIONAL_MEMBERS,
-    PRESETS,
     BaseFormatter,
     RenderedError,
     get_formatter,
 )
 from errorregistry.publish.document import plain_text
 from errorregistry.publish.members import describe_member
-from errorregistry.schemas import envelope_schema
+from errorregistry.schemas import configured_schema
 
 SAMPLE_CODE = "example_code"
 
@@ -38,11 +37,12 @@ def envelope_component_name(formatter: BaseFormatter | None = None) -> str:
 def envelope_component_schema(formatter: BaseFormatter | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0 schema of the configured envelope.
 
-    A preset is described by its shipped JSON Schema (``errorregistry/schemas/``, in the
-    configured key style), narrowed to the configured optional members, which it then
-    always carries. A custom formatter is described from two sample outputs: the smallest
-    possible error gives the required members, a fully loaded one the rest and their types.
-    Either way each member's description is the one the reference page shows.
+    A template (a preset or ``ENVELOPE`` written as a template) is described by the JSON Schema
+    derived from it (``errorregistry.schemas.configured_schema``), which requires exactly the
+    members it always carries; a custom formatter by its declared ``json_schema``, else from two
+    sample outputs: the smallest possible error gives the required members, a fully loaded one
+    the rest and their types. Either way each member's description is the one the reference
+    page shows.
     """
     formatter = formatter or get_formatter()
     loaded = formatter.format(
@@ -61,10 +61,9 @@ def envelope_component_schema(formatter: BaseFormatter | None = None) -> dict[st
             language="en",
         )
     )
-    preset = next((name for name, cls in PRESETS.items() if type(formatter) is cls), None)
-    if preset is not None:
-        schema = openapi30(envelope_schema(preset, formatter.key_style))
-        _keep_optional_members(schema, formatter)
+    derived = configured_schema(formatter)
+    if derived is not None:
+        schema = openapi30(derived)
         _describe(schema, loaded, formatter)
     else:
         smallest = formatter.format(RenderedError(code=SAMPLE_CODE, status=400, message="m", request_id="req_x"))
@@ -116,30 +115,6 @@ def openapi30(schema: dict[str, Any]) -> dict[str, Any]:
         return out
 
     return convert(schema)
-
-
-def _keep_optional_members(node: Any, formatter: BaseFormatter) -> None:
-    """Drop the optional members the formatter does not output; require the ones it always does."""
-    if isinstance(node, list):
-        for item in node:
-            _keep_optional_members(item, formatter)
-        return
-    if not isinstance(node, dict):
-        return
-    properties = node.get("properties")
-    if isinstance(properties, dict):
-        for member in OPTIONAL_MEMBERS:
-            name = formatter.key(member)
-            if name not in properties:
-                continue
-            if member in formatter.optional_members:
-                node.setdefault("required", [])
-                if name not in node["required"]:
-                    node["required"].append(name)
-            else:
-                del properties[name]
-    for value in node.values():
-        _keep_optional_members(value, formatter)
 
 
 def _describe(schema: dict[str, Any], sample: Any, formatter: BaseFormatter) -> None:

@@ -24,7 +24,7 @@ from errorregistry.envelope.resolution import resolve_exception
 from errorregistry.publish.document import Code, markdown_text
 from errorregistry.publish.members import member_path
 from errorregistry.publish.openapi.envelope import SAMPLE_CODE, envelope_component, envelope_component_schema
-from errorregistry.registry.declarations import INTERNAL_ERROR
+from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -96,7 +96,7 @@ class ErrorResponsesAutoSchema(AutoSchema):
         if view.get_throttles():
             codes.append(code_of(exceptions.Throttled()))
         codes += self.declared_codes()
-        codes.append(INTERNAL_ERROR)
+        codes.append(builtin_name(INTERNAL_ERROR))
         return list(dict.fromkeys(codes))
 
     def rejecting_filter_backends(self) -> list[Any]:

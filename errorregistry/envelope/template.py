@@ -1,0 +1,228 @@
+"""Envelope templates: the envelope written as it looks, filled from one rendered error.
+
+A template is JSON-like data. A string value ``"$source"`` is replaced by that value of
+the error, ``"$a|$b"`` takes the first non-empty of the two, a trailing ``!`` (``"$action!"``)
+keeps the member even when it comes out empty; every other value is a constant. A member
+whose value comes out empty (None, "", {}, []) is left out; constants always stay. The
+presets are templates too (``preset_template``), so one renderer, one schema builder and one
+set of docs serve every envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.settings import api_settings
+
+if TYPE_CHECKING:
+    from errorregistry.envelope.formatters import RenderedError
+
+SOURCES: tuple[str, ...] = (
+    "code", "message", "request_id", "status", "title", "type", "instance", "details", "field_errors",
+    "action", "retryable", "retry_after", "docs_url", "category", "language",
+)
+FIELD_ERROR_SOURCES: tuple[str, ...] = ("field", "pointer", "code", "message")
+DEFAULT_FIELD_ERRORS: dict[str, str] = {"field": "$field", "code": "$code", "message": "$message"}
+OPTIONAL_MEMBERS = ("action", "retryable", "retry_after", "docs_url")
+EMPTY: tuple[Any, ...] = (None, "", {}, [])
+
+
+@dataclass(frozen=True)
+class Expression:
+    """One ``"$a|$b!"`` value: the sources tried in order, and whether an empty result stays."""
+
+    sources: tuple[str, ...]
+    keep_empty: bool = False
+
+
+def parse_expression(value: str) -> Expression | None:
+    """The expression in ``value``, or None when ``value`` is a constant (it does not start with ``$``)."""
+    if not value.startswith("$"):
+        return None
+    keep_empty = value.endswith("!")
+    body = value[:-1] if keep_empty else value
+    return Expression(tuple(part.strip().removeprefix("$") for part in body.split("|")), keep_empty)
+
+
+def is_empty(value: Any) -> bool:
+    return any(value is empty or (type(value) is type(empty) and value == empty) for empty in EMPTY)
+
+
+def fill(template: Any, values: Callable[[str], Any], *, drop_empty: bool = True) -> Any:
+    """``template`` with every expression replaced by ``values(source)``; empty members dropped."""
+    if isinstance(template, Mapping):
+        out: dict[str, Any] = {}
+        for key, member in template.items():
+            value = fill(member, values, drop_empty=drop_empty)
+            keep = not drop_empty or not is_empty(value) or _constant(member) or _keeps_empty(member)
+            if keep:
+                out[key] = value
+        return out
+    if isinstance(template, list):
+        return [fill(item, values, drop_empty=drop_empty) for item in template]
+    if isinstance(template, str):
+        expression = parse_expression(template)
+        if expression is None:
+            return template
+        for source in expression.sources:
+            value = values(source)
+            if not is_empty(value):
+                return value
+        return values(expression.sources[-1])
+    return template
+
+
+def _constant(member: Any) -> bool:
+    """A member written as a constant (no expression anywhere in it) always stays."""
+    return not expressions(member)
+
+
+def _keeps_empty(member: Any) -> bool:
+    expression = parse_expression(member) if isinstance(member, str) else None
+    return bool(expression and expression.keep_empty)
+
+
+def expressions(template: Any) -> list[Expression]:
+    """Every expression in ``template``, in document order."""
+    if isinstance(template, Mapping):
+        return [e for member in template.values() for e in expressions(member)]
+    if isinstance(template, list):
+        return [e for item in template for e in expressions(item)]
+    if isinstance(template, str):
+        expression = parse_expression(template)
+        return [expression] if expression else []
+    return []
+
+
+def source_of(template: Any, key: str) -> str | None:
+    """The first source of the member named ``key`` anywhere in ``template`` (``trace_id`` -> ``request_id``)."""
+    if isinstance(template, Mapping):
+        for name, member in template.items():
+            expression = parse_expression(member) if isinstance(member, str) else None
+            if name == key and expression is not None:
+                return expression.sources[0]
+        for member in template.values():
+            found = source_of(member, key)
+            if found:
+                return found
+    return None
+
+
+def member_of(template: Any, source: str, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where ``source`` is placed: ``("error", "trace_id")`` for ``$request_id`` in seed 001's template."""
+    if isinstance(template, Mapping):
+        for name, member in template.items():
+            expression = parse_expression(member) if isinstance(member, str) else None
+            if expression is not None and source in expression.sources:
+                return (*path, name)
+            found = member_of(member, source, (*path, name))
+            if found:
+                return found
+    return None
+
+
+def uses(template: Any, source: str) -> bool:
+    return any(source in expression.sources for expression in expressions(template))
+
+
+def template_problems(template: Any, known: tuple[str, ...] = SOURCES) -> list[str]:
+    """What is wrong with ``template``: not JSON data, or a source it names that does not exist."""
+    try:
+        json.dumps(template, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return [f"it is not JSON-serialisable ({error})"]
+    problems = []
+    for expression in expressions(template):
+        for source in expression.sources:
+            if source not in known:
+                problems.append(f"unknown source ${source} (known: {', '.join('$' + s for s in known)})")
+    return problems
+
+
+# -- field errors ---------------------------------------------------------------------
+
+
+def json_pointer(field: str | None) -> str:
+    """RFC 6901 pointer of a dot path: ``items.0.qty`` -> ``/items/0/qty``; the body itself is ``""``."""
+    if not field:
+        return ""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in field.split("."))
+
+
+def layout_field_errors(errors: list[dict[str, Any]] | None, layout: Any) -> Any:
+    """The field errors as ``layout`` says: ``"map"`` -> ``{"dot.path": "message"}`` (messages of one
+    field joined by a space; errors not tied to a field under DRF's non-field key), else a list
+    of ``layout`` items. Item members stay even when empty: a non-field error has ``field: null``."""
+    if not errors:
+        return None
+    if layout == "map":
+        mapped: dict[str, str] = {}
+        for error in errors:
+            key = error["field"] or api_settings.NON_FIELD_ERRORS_KEY
+            mapped[key] = f"{mapped[key]} {error['message']}" if key in mapped else error["message"]
+        return mapped
+    return [fill(layout, _field_error_values(error), drop_empty=False) for error in errors]
+
+
+def _field_error_values(error: Mapping[str, Any]) -> Callable[[str], Any]:
+    def value(source: str) -> Any:
+        if source == "pointer":
+            return json_pointer(error["field"])
+        return error.get(source)
+
+    return value
+
+
+# -- the values of one error -----------------------------------------------------------
+
+
+def error_values(error: RenderedError, template: Any, field_layout: Any) -> Callable[[str], Any]:
+    """Source name -> value for ``error``. ``$details`` carries the field errors under ``errors``
+    when the template has no ``$field_errors`` of its own: field errors are never dropped."""
+    laid_out = layout_field_errors(error.errors, field_layout)
+
+    def value(source: str) -> Any:
+        if source == "field_errors":
+            return laid_out
+        if source == "details":
+            details = dict(error.details)
+            if laid_out is not None and not uses(template, "field_errors"):
+                details["errors"] = laid_out
+            return details
+        return getattr(error, source)
+
+    return value
+
+
+# -- the presets ------------------------------------------------------------------------
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def preset_template(preset: str, key_style: str = "snake", optional_members: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The template of a preset, with the key style and optional members applied (today's bodies)."""
+
+    def key(name: str) -> str:
+        return camel(name) if key_style == "camel" else name
+
+    optional = {key(m): f"${m}!" for m in OPTIONAL_MEMBERS if m in optional_members}
+    if preset == "problem":
+        return {
+            "type": "$type", "title": "$title", "status": "$status", "detail": "$message", "instance": "$instance!",
+            "code": "$code", key("request_id"): "$request_id", **optional,
+            "errors": "$field_errors", "details": "$details",
+        }
+    if preset == "drf-standardized-errors":
+        return {"type": "$error_type", "errors": "$errors"}
+    error_object = {"code": "$code", "message": "$message", key("request_id"): "$request_id", **optional, "details": "$details"}
+    if preset == "detail":
+        return {"detail": error_object}
+    if preset == "status":
+        return {"status": "error", "data": None, "error": error_object}
+    return {"error": error_object}
