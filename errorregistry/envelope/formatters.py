@@ -51,6 +51,7 @@ class RenderedError:
     title: str = ""
     type: str = "about:blank"
     category: str = ""
+    trace_id: str = ""  # the request's W3C trace, when it was traced
 
     def __post_init__(self) -> None:
         # Built by hand (a custom handler, a test): the message stands in for the stable title.
@@ -72,6 +73,7 @@ class RenderedError:
         instance: str = "",
         language: str = "",
         title: str = "",
+        trace_id: str = "",
     ) -> RenderedError:
         """The error as a client sees ``entry`` with these texts: the one place an entry's
         contract (status, retry hints, docs link) becomes a formatter's input. ``code``,
@@ -93,6 +95,7 @@ class RenderedError:
             title=title or message,
             type=entry.docs_url or reference_anchor(code or entry.code),
             category=entry.category,
+            trace_id=trace_id,
         )
 
 

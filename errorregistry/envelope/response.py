@@ -23,6 +23,7 @@ from errorregistry.integrations import observe
 from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
 from errorregistry.request_id import get_request_id
+from errorregistry.trace import request_trace
 
 logger = logging.getLogger("errorregistry")
 
@@ -93,6 +94,7 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         errors=resolved.errors,
         instance=request.path,
         title=stable_title(message_template, status),
+        trace_id=trace.trace_id if (trace := request_trace(request)) is not None else "",
     )
     outcome = ErrorOutcome(
         rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 SOURCES: tuple[str, ...] = (
     "code", "message", "request_id", "status", "title", "type", "instance", "details", "field_errors",
-    "action", "retryable", "retry_after", "docs_url", "category", "language",
+    "action", "retryable", "retry_after", "docs_url", "category", "language", "trace_id",
 )
 FIELD_ERROR_SOURCES: tuple[str, ...] = ("field", "pointer", "code", "message")
 DEFAULT_FIELD_ERRORS: dict[str, str] = {"field": "$field", "code": "$code", "message": "$message"}

@@ -67,6 +67,8 @@ def describe_member(formatter: BaseFormatter, key: str, value: Any) -> Text:
         return sentence(gettext("Always %(value)s on failure."), value=Code("null"))
     if name == "instance":
         return (gettext("The path of the request that failed."),)
+    if name == "trace_id":
+        return (gettext("The trace ID of this request, when it was traced: find it in your tracing tool."),)
     return ("",)
 
 

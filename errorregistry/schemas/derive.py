@@ -49,6 +49,12 @@ SOURCE_SCHEMAS: dict[str, dict[str, Any]] = {
     "docs_url": {"type": "string", "description": "Documentation of the code."},
     "category": {"type": "string", "minLength": 1},
     "language": {"type": "string", "description": "The language of the message."},
+    "trace_id": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{32}$",
+        "description": "The W3C trace ID of this request (its traceparent, or the active OpenTelemetry span); "
+        "left out when the request was not traced.",
+    },
     "error_type": {"enum": ["validation_error", "client_error", "server_error"]},
     "errors": {"$ref": "#/$defs/fieldErrors"},
     "field_errors": {"$ref": "#/$defs/fieldErrors"},

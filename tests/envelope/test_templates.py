@@ -9,7 +9,7 @@ from django.test import override_settings
 from errorregistry.envelope.formatters import RenderedError, TemplateFormatter
 from errorregistry.models import ErrorCode
 from errorregistry.registry.store import registry
-from errorregistry.schemas import envelope_schema
+from errorregistry.schemas import configured_schema, envelope_schema
 
 DEMO = "project.demo.catalog.DEMO_CODES"
 ORDER = {"email": "x", "connector": {"name": "c", "config": {"api_key": "short", "region": "eu"}}, "items": [{"sku": "a", "qty": 0}]}
@@ -158,3 +158,20 @@ def test_base_formatter_keeps_the_preset_helpers_for_subclasses():
     errors = [{"field": "a", "code": "invalid", "message": "m"}]
     body = Wrapped(key_style="camel").format(rendered(details={"n": 1}, errors=errors))
     assert body == {"fault": {"code": "c", "message": "m", "requestId": "req_1", "details": {"n": 1, "errors": errors}}}
+
+
+TRACED = {"error": {"code": "$code", "message": "$message", "request_id": "$request_id", "trace_id": "$trace_id"}}
+
+
+@pytest.mark.django_db
+def test_trace_id_is_a_source_filled_from_the_requests_traceparent(api_client):
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    with override_settings(ERROR_REGISTRY={"ENVELOPE": TRACED}):
+        assert error_ids(ENVELOPE=TRACED) == []
+        traced = api_client.get("/api/demo/account/", HTTP_TRACEPARENT=f"00-{trace}-00f067aa0ba902b7-01")
+        untraced = api_client.get("/api/demo/account/")
+        schema = configured_schema()
+    assert traced.json()["error"]["trace_id"] == trace
+    assert "trace_id" not in untraced.json()["error"]  # empty members are left out
+    jsonschema.validate(traced.json(), schema)
+    jsonschema.validate(untraced.json(), schema)
