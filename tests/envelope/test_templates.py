@@ -77,8 +77,8 @@ def test_a_valid_template_passes_the_checks():
 
 
 def test_an_unknown_source_fails_the_checks():
-    ((check_id, message),) = error_ids(ENVELOPE={"error": {"code": "$code", "trace": "$trace_id"}})
-    assert check_id == "errorregistry.E010" and "$trace_id" in message
+    ((check_id, message),) = error_ids(ENVELOPE={"error": {"code": "$code", "span": "$span_id"}})
+    assert check_id == "errorregistry.E010" and "$span_id" in message
 
 
 def test_a_template_that_is_not_json_fails_the_checks():
