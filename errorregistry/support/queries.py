@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.audit.flood import floods_at
 from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.request_id import PREFIX, minted_at, normalize_lookup
-from errorregistry.support.charts import ChartData
+from errorregistry.support.charts import ChartData, counted
 
 PAGE_SIZE = 50
 LOOKUP_LIMIT = 50
@@ -216,19 +216,18 @@ class CodeTrend:
         return None if self.previous == 0 else round(100 * self.change / self.previous)
 
 
-def top_codes(queryset: QuerySet[ErrorEvent], chart: ChartData, *, rows: int = TOP_CODES_ROWS) -> list[CodeTrend]:
+def top_codes(queryset: QuerySet[ErrorEvent] | None, chart: ChartData, *, rows: int = TOP_CODES_ROWS) -> list[CodeTrend]:
     """The chart's busiest codes with their change: the current counts come from the chart already
-    drawn; the previous window costs one GROUP BY over that window only (index on created_at)."""
+    drawn; the previous window costs one GROUP BY over that window only, of the counts table when
+    ``queryset`` is None and the window is whole hours (as the chart), else of the events."""
     ranked = sorted(chart.code_totals.items(), key=lambda item: (-item[1], item[0]))[:rows]
     if not ranked:
         return []
     start = chart.buckets[0]
     length = chart.window.step * len(chart.buckets)
-    previous_rows = (
-        queryset.filter(created_at__gte=start - length, created_at__lt=start, code__in=[code for code, _n in ranked])
-        .order_by()
-        .values("code")
-        .annotate(n=Count("id"))
-    )
-    previous = {row["code"]: row["n"] for row in previous_rows}
+    previous: dict[str, int] = {}
+    for row in counted(chart.window, queryset, "", start=start - length, end=start).filter(
+        code__in=[code for code, _n in ranked]
+    ):
+        previous[row["code"]] = previous.get(row["code"], 0) + row["n"]
     return [CodeTrend(code, count, previous.get(code, 0)) for code, count in ranked]

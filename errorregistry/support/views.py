@@ -195,8 +195,10 @@ class SupportViews:
             page = keyset_page(form.filter(events), older=older, newer=newer)
             if window_key not in WINDOWS:
                 window_key = form.chart_window()
-            narrowed = form.filter_except_time(events)
-            chart = count_errors(window_key, queryset=narrowed)
+            # Unfiltered or narrowed to one code: the counts table. Other filters: the events.
+            code = form.counted_code()
+            narrowed = form.filter_except_time(events) if code is None else None
+            chart = count_errors(window_key, queryset=narrowed, code=code or "")
             trends = top_codes(narrowed, chart)
         filters = request.GET.copy()
         for key in ("older", "newer"):
