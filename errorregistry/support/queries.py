@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.audit.flood import floods_at
+from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.request_id import PREFIX, minted_at, normalize_lookup
 from errorregistry.support.charts import ChartData, counted
@@ -23,6 +24,11 @@ from errorregistry.support.charts import ChartData, counted
 PAGE_SIZE = 50
 LOOKUP_LIMIT = 50
 AROUND = timedelta(hours=1)
+# A minted ID carries the millisecond its request started; the event is stored when the response
+# is rendered. The bound is generous both ways (clock steps, slow requests) and still names one or
+# two partitions of a partitioned table.
+MINTED_BEFORE = timedelta(minutes=5)
+MINTED_AFTER = timedelta(hours=1)
 RELATED_LIMIT = 10
 TOP_CODES_ROWS = 10
 EMBEDDED_REQUEST_ID = re.compile(r"req_[0-9A-Za-z]{26}")
@@ -84,11 +90,32 @@ def find_events(raw: str) -> list[Match]:
     candidates = lookup_candidates(raw)
     if not candidates:
         return []
-    minted = list(ErrorEvent.objects.filter(request_id__in=candidates)[:LOOKUP_LIMIT])
+    minted = list(by_request_id(candidates)[:LOOKUP_LIMIT])
     if minted:
         return [Match(event, REQUEST_ID) for event in minted]
     supplied = ErrorEvent.objects.filter(client_request_id__in=candidates)[:LOOKUP_LIMIT]
     return [Match(event, CLIENT_ID) for event in supplied]
+
+
+def by_request_id(candidates: list[str]) -> QuerySet[ErrorEvent]:
+    """Events by our request ID, bounded in time by the moment minted IDs carry, so a table
+    partitioned by ``created_at`` reads one or two partitions instead of all of them.
+
+    Candidates that are not minted IDs (and, with ``TRUST_INBOUND_REQUEST_ID``, adopted IDs whose
+    timestamp the client chose) are looked up by the index alone.
+    """
+    bounded = Q()
+    unbounded: list[str] = []
+    for candidate in candidates:
+        moment = minted_at(candidate)
+        if moment is None or registry_settings.TRUST_INBOUND_REQUEST_ID:
+            unbounded.append(candidate)
+        else:
+            bounded |= Q(request_id=candidate, created_at__gte=moment - MINTED_BEFORE,
+                         created_at__lt=moment + MINTED_AFTER)
+    if unbounded:
+        bounded |= Q(request_id__in=unbounded)
+    return ErrorEvent.objects.filter(bounded)
 
 
 def floods_counting(raw: str) -> list[ErrorFlood]:
