@@ -51,6 +51,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 
 
 AUDIT_MODES = ("background", "inline")
+AUDIT_SINKS = ("database", "log")
 FLOOD_LIMIT_KEYS = {"rate", "burst", "window"}
 
 
@@ -74,6 +75,16 @@ def check_audit(registry_settings: Any) -> list[CheckMessage]:
                 hint='Use None (no limit) or {"rate": events per second, "burst": events, "window": seconds}, '
                 "positive numbers; window is optional (60).",
                 id="errorregistry.E002",
+            )
+        )
+    sinks = registry_settings.AUDIT_SINKS
+    if not isinstance(sinks, (list, tuple)) or not sinks or not set(sinks) <= set(AUDIT_SINKS):
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["AUDIT_SINKS"] is {sinks!r}: audit events would go nowhere, or somewhere unknown.',
+                hint='Use a list of "database" (the default) and/or "log" (one JSON line per event on the '
+                "errorregistry.audit.events logger).",
+                id="errorregistry.E003",
             )
         )
     if registry_settings.AUDIT and mode == "inline":

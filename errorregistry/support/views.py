@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import status_phrase
 from errorregistry.envelope.text import is_web_url
 from errorregistry.models import ErrorCode, ErrorEvent
@@ -113,6 +114,8 @@ class SupportViews:
             "support_page": page_name,
             "opts": self.model_admin.model._meta,
             "support_urls": self.url_names,
+            # With the log sink alone, no new event reaches these pages: say so on each of them.
+            "database_sink_off": "database" not in registry_settings.AUDIT_SINKS,
             **extra,
         }
         return TemplateResponse(request, f"errorregistry/support/{page_name}.html", context)

@@ -89,7 +89,7 @@ def test_client_ip_can_be_turned_off(api_client):
 @pytest.mark.django_db
 def test_failing_audit_write_leaves_the_response_unchanged_and_logs_one_json_line(api_client, caplog):
     normal = api_client.get("/api/demo/account/")
-    with mock.patch("errorregistry.audit.insert_rows", side_effect=OperationalError("database is locked")):
+    with mock.patch("errorregistry.audit.writer.insert_rows", side_effect=OperationalError("database is locked")):
         with caplog.at_level(logging.ERROR, logger="errorregistry.audit"):
             failed = api_client.get("/api/demo/account/")
     strip = lambda r: r.content.decode().replace(r["X-Request-Id"], "ID")  # noqa: E731
