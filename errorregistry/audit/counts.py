@@ -45,11 +45,14 @@ def add_counts(cursor: Any, connection: BaseDatabaseWrapper, tallies: Sequence[t
     prepare = opts.get_field("hour").get_db_prep_save
     rows = [(c, prepare(h, connection), n) for c, h, n in tallies]
     if connection.vendor in UPSERT_VENDORS:
-        cursor.executemany(
+        sql = (
             f"INSERT INTO {table} ({code}, {hour}, {count}) VALUES (%s, %s, %s) "
-            f"ON CONFLICT ({code}, {hour}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}",
-            rows,
+            f"ON CONFLICT ({code}, {hour}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}"
         )
+        if len(rows) == 1:  # the inline mode's one event
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
         return
     # Any other database: add to the row, create it when there was none (the unique constraint
     # turns a concurrent creation into an IntegrityError, and the writer retries row by row).
