@@ -38,8 +38,6 @@ audit_logger = logging.getLogger("errorregistry.audit")
 # The log sink: every event, as one JSON line at INFO (the failure log above is ERROR).
 events_logger = logging.getLogger("errorregistry.audit.events")
 
-SINKS = ("database", "log")
-
 # Errors that blame one row of a batch rather than the database: retry the rows one by one.
 ROW_ERRORS = (DataError, IntegrityError)
 
