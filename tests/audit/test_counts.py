@@ -145,3 +145,31 @@ def test_the_last_hour_by_minute_counts_the_events(support_client):
     chart = support_client.get(events_url(since="1h")).context["chart"]
 
     assert chart.code_totals == {"evented": 1}
+
+
+@pytest.mark.django_db
+def test_the_migration_counts_the_events_stored_before_the_counts_table_existed():
+    import sys
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    now = timezone.now()
+    ErrorEvent.objects.bulk_create(  # stored around the audit store: not counted yet
+        [ErrorEvent(request_id=f"r{i}", code=code, http_status=400, created_at=when)
+         for i, (code, when) in enumerate([("a", now), ("a", now), ("b", now - timedelta(hours=3))])]
+    )
+    assert not ErrorCount.objects.exists()
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    (backfill,) = [
+        sys.modules[migration.__module__].count_existing_events
+        for (app, _name), migration in loader.disk_migrations.items()
+        if app == "errorregistry" and hasattr(sys.modules[migration.__module__], "count_existing_events")
+    ]
+
+    backfill(apps, SimpleNamespace(connection=connection))
+
+    assert {(c.code, c.hour, c.count) for c in ErrorCount.objects.all()} == {
+        ("a", hour_of(now), 2), ("b", hour_of(now - timedelta(hours=3)), 1)
+    }
