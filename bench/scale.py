@@ -219,7 +219,12 @@ def fill(rows: int, days: int, seed: int, partition: bool = False) -> dict[str, 
         )
         cursor.execute("VACUUM ANALYZE errorregistry_errorcount")
         cursor.execute("VACUUM ANALYZE errorregistry_errorevent")
-        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('errorregistry_errorevent'))")
+        # A partitioned table has no storage of its own: its size is its partitions'.
+        cursor.execute(
+            "SELECT pg_size_pretty(pg_total_relation_size('errorregistry_errorevent') + COALESCE(("
+            "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+            "WHERE inhparent = 'errorregistry_errorevent'::regclass), 0))"
+        )
         size = cursor.fetchone()[0]
     return {"rows": rows, "days": days, "copy_s": loaded, "total_s": time.perf_counter() - started, "size": size,
             "layout": layout}
