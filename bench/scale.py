@@ -254,7 +254,8 @@ def explain_queries(fn: Callable[[], Any]) -> list[str]:
     plans = []
     for query in ctx.captured_queries:
         sql = query["sql"]
-        if not sql.lstrip().upper().startswith("SELECT") or "errorregistry_errorevent" not in sql:
+        audit_tables = ("errorregistry_errorevent", "errorregistry_errorcount")
+        if not sql.lstrip().upper().startswith("SELECT") or not any(table in sql for table in audit_tables):
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
