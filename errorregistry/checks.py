@@ -121,6 +121,7 @@ def check_reference(registry_settings: Any) -> list[CheckMessage]:
 
 
 AUDIT_MODES = ("background", "inline")
+AUDIT_SINKS = ("database", "log")
 FLOOD_LIMIT_KEYS = {"rate", "burst", "window"}
 
 
@@ -146,6 +147,16 @@ def check_audit(registry_settings: Any) -> list[CheckMessage]:
                 id="errorregistry.E002",
             )
         )
+    sinks = registry_settings.AUDIT_SINKS
+    if not isinstance(sinks, (list, tuple)) or not sinks or not set(sinks) <= set(AUDIT_SINKS):
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["AUDIT_SINKS"] is {sinks!r}: audit events would go nowhere, or somewhere unknown.',
+                hint='Use a list of "database" (the default) and/or "log" (one JSON line per event on the '
+                "errorregistry.audit.events logger).",
+                id="errorregistry.E003",
+            )
+        )
     if registry_settings.AUDIT and mode == "inline":
         from errorregistry.audit.store import audit_alias
 
@@ -167,3 +178,34 @@ def valid_flood_limit(limit: Any) -> bool:
     if not isinstance(limit, dict) or not {"rate", "burst"} <= set(limit) <= FLOOD_LIMIT_KEYS:
         return False
     return all(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 for value in limit.values())
+
+
+@register(Tags.database)
+def check_partitions(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """On a partitioned audit table, a partition must be ready for tomorrow's events, or they
+    will be refused (and logged instead of stored) once the day begins."""
+    from datetime import timedelta
+
+    from django.db import DatabaseError, connections
+    from django.utils import timezone
+
+    from errorregistry.audit.partitions import covers, interval_of
+    from errorregistry.audit.store import audit_alias
+
+    alias = audit_alias()
+    if not databases or alias not in databases:
+        return []
+    connection = connections[alias]
+    try:
+        if interval_of(connection) is None or covers(connection, timezone.now() + timedelta(days=1)):
+            return []
+    except DatabaseError:
+        return []  # no database to look at (yet): nothing to say
+    return [
+        Warning(
+            "The audit table is partitioned but has no partition for tomorrow: tomorrow's events will be "
+            "refused by the database and logged to errorregistry.audit instead of stored.",
+            hint="Run `manage.py errorregistry_partition ahead` now, and daily from cron.",
+            id="errorregistry.W005",
+        )
+    ]

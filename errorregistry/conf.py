@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # counted into one ErrorFlood row per "window" seconds instead of stored. None: no limit.
     "AUDIT_FLOOD_LIMIT": {"rate": 20, "burst": 200, "window": 60},
     "AUDIT_DATABASE": None,
+    # Where audit events go: "database" (the ErrorEvent table and its hourly counts), "log" (one JSON
+    # line per event on the errorregistry.audit.events logger, for a log pipeline), or both.
+    "AUDIT_SINKS": ["database"],
     "AUDIT_CONTEXT": None,
     "AUDIT_CLIENT_IP": True,
     "REDACT_KEYS": [],

@@ -194,6 +194,32 @@ class ErrorFlood(models.Model):
         return f"{self.code} x{self.count} from {self.client_ip or '?'}"
 
 
+class ErrorCount(models.Model):
+    """How many events of one code were stored in one UTC hour.
+
+    The audit writer adds to these rows in the transaction that stores the events,
+    so the support charts and top codes read a table that grows with codes × hours,
+    not with the number of events.
+    """
+
+    code = models.CharField(_("code"), max_length=64)
+    hour = models.DateTimeField(_("hour"))
+    count = models.PositiveBigIntegerField(_("events"))
+
+    class Meta:
+        ordering = ["-hour", "code"]
+        verbose_name = _("error count")
+        verbose_name_plural = _("error counts")
+        constraints = [
+            # The upsert's conflict target: one row per code and hour.
+            models.UniqueConstraint(fields=["code", "hour"], name="errorregistry_count_code_hour"),
+        ]
+        indexes = [models.Index(fields=["hour"], name="errorregistry_count_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.hour:%Y-%m-%d %H}:00 x{self.count}"
+
+
 class SupportConsole(ErrorEvent):
     """Proxy that gives the support view its own row on the admin index."""
 

@@ -4,9 +4,11 @@ arguments of a second call (``ErrorCodeFactory(code="x", http_status=429)`` for 
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import connections, router
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from errorregistry.audit.counts import add_counts, tally
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent
 from errorregistry.request_id import new_request_id
 
@@ -44,6 +46,15 @@ class ErrorEventFactory(factory.django.DjangoModelFactory):
     method = "POST"
     path = "/api/demo/orders/"
     created_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Count the event as the audit store does (the charts read the counts table)."""
+        event = super()._create(model_class, *args, **kwargs)
+        connection = connections[router.db_for_write(model_class)]
+        with connection.cursor() as cursor:
+            add_counts(cursor, connection, tally([{"code": event.code, "created_at": event.created_at}]))
+        return event
 
 
 class UserFactory(factory.django.DjangoModelFactory):

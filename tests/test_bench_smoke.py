@@ -32,4 +32,4 @@ def test_bench_run_quick_prints_every_view_for_drf_and_errorregistry(tmp_path):
     # With the writer, the request thread makes no query; inline, one write and no read.
     for view in ("not_authenticated", "validation_5_fields"):
         assert f"[met] {view}: errorregistry, audit on SQLite: no query on the request thread" in out
-        assert f"[met] {view}: errorregistry, audit on SQLite, inline: one write, no read" in out
+        assert f"[met] {view}: errorregistry, audit on SQLite, inline: one transaction (the event, its hourly count), no read" in out

@@ -14,8 +14,8 @@ import logging
 from django.http import HttpRequest
 
 from errorregistry.audit.events import build_event, client_ip, should_record
-from errorregistry.audit.store import audit_alias, insert_rows
-from errorregistry.audit.writer import describe, log_instead, writer
+from errorregistry.audit.store import audit_alias
+from errorregistry.audit.writer import write, writer
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
 
@@ -42,13 +42,9 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> bool:
 
 
 def store_now(event: dict) -> bool:
-    """``AUDIT_MODE = "inline"``: the row exists before the response leaves (one INSERT)."""
-    try:
-        insert_rows([event], [], audit_alias())
-    except Exception as error:  # noqa: BLE001
-        log_instead([event], [], describe(error), writer.summary)
-        return False
-    return True
+    """``AUDIT_MODE = "inline"``: the event reaches its sinks before the response leaves
+    (the database sink: one INSERT and its count)."""
+    return write([event], [], writer.summary)
 
 
 def flush_audit(timeout: float = 5.0) -> bool:

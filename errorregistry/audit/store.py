@@ -1,5 +1,8 @@
 """Store audit events in the database: many rows per statement, values as the events carry them.
 
+The same transaction adds the batch to the per-code, per-hour counts (``counts``),
+so the counts never disagree with the events they count.
+
 PostgreSQL with psycopg 3 gets ``COPY … FROM STDIN``; every other database one
 prepared INSERT executed for the whole batch. Both skip ``Model.save()``: an
 append-only log needs no signals, no per-row state and no RETURNING.
@@ -15,6 +18,7 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from errorregistry.audit.counts import add_counts, tally
 from errorregistry.audit.events import JSON_COLUMNS
 from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorEvent, ErrorFlood
@@ -31,7 +35,8 @@ def audit_alias() -> str:
 
 def insert_rows(events: Sequence[dict[str, Any]], floods: Sequence[dict[str, Any]], alias: str,
           *, timeout: float | None = None) -> None:
-    """Store audit events and flood counts in one transaction (a savepoint inside a caller's).
+    """Store audit events, their hourly counts and flood counts in one transaction (a savepoint
+    inside a caller's).
 
     ``timeout`` bounds, on PostgreSQL, both the wait for a lock on the table and each
     statement, for this transaction only (safe behind a transaction-pooling PgBouncer).
@@ -41,7 +46,8 @@ def insert_rows(events: Sequence[dict[str, Any]], floods: Sequence[dict[str, Any
     connection = connections[alias]
     # One statement in autocommit is already atomic; anything more, or inside a caller's
     # transaction (a failed write must not poison it), gets its own transaction or savepoint.
-    alone = len(events) + len(floods) == 1 and timeout is None and not connection.in_atomic_block
+    # Events always take two statements: the rows and their counts.
+    alone = not events and len(floods) == 1 and timeout is None and not connection.in_atomic_block
     with nullcontext() if alone else transaction.atomic(using=alias), connection.cursor() as cursor:
         if timeout is not None and connection.vendor == "postgresql":
             milliseconds = str(max(1, int(timeout * 1000)))
@@ -52,6 +58,7 @@ def insert_rows(events: Sequence[dict[str, Any]], floods: Sequence[dict[str, Any
         for model, rows in ((ErrorEvent, events), (ErrorFlood, floods)):
             if rows:
                 _store_rows(cursor, statement_for(model, alias, connection.vendor), rows, connection)
+        add_counts(cursor, connection, tally(events))
 
 
 def _store_rows(cursor: Any, statement: Statement, rows: Sequence[dict[str, Any]],

@@ -11,6 +11,9 @@ the batch failed) goes to the ``errorregistry.audit`` logger as one JSON line,
 and the writer says how many it had to log that way at most once per
 ``AUDIT_FAILURE_LOG_INTERVAL`` seconds. At exit it flushes for at most
 ``AUDIT_SHUTDOWN_TIMEOUT`` seconds; what a hard kill (SIGKILL) interrupts is lost.
+
+``AUDIT_SINKS`` says where events go: ``"database"`` (the default), ``"log"`` (one JSON
+line per event on the ``errorregistry.audit.events`` logger, for a log pipeline), or both.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from errorregistry.conf import registry_settings
 
 logger = logging.getLogger("errorregistry")
 audit_logger = logging.getLogger("errorregistry.audit")
+# The log sink: every event, as one JSON line at INFO (the failure log above is ERROR).
+events_logger = logging.getLogger("errorregistry.audit.events")
 
 # Errors that blame one row of a batch rather than the database: retry the rows one by one.
 ROW_ERRORS = (DataError, IntegrityError)
@@ -92,7 +97,27 @@ def describe(error: BaseException) -> str:
 
 
 def write(events: list[dict[str, Any]], floods: list[Flood], summary: FailureSummary,
-          *, timeout: float | None = None) -> None:
+          *, timeout: float | None = None) -> bool:
+    """Send a batch to each of ``AUDIT_SINKS``; False when the database sink had to log instead
+    of storing some of it. Never raises."""
+    sinks = registry_settings.AUDIT_SINKS
+    if "log" in sinks:
+        send_to_log(events, floods)
+    if "database" not in sinks:
+        return True
+    return store(events, floods, summary, timeout=timeout)
+
+
+def send_to_log(events: list[dict[str, Any]], floods: list[Flood]) -> None:
+    """The log sink: one JSON line per event, and per flood count (``suppressed: true``)."""
+    for event in events:
+        events_logger.info(event_as_json(event))
+    for flood in floods:
+        events_logger.info(event_as_json(dict(flood.as_row(), suppressed=True)))
+
+
+def store(events: list[dict[str, Any]], floods: list[Flood], summary: FailureSummary,
+          *, timeout: float | None = None) -> bool:
     """Store a batch, or log what could not be stored. Never raises."""
     alias = audit_alias()
     try:
@@ -100,13 +125,15 @@ def write(events: list[dict[str, Any]], floods: list[Flood], summary: FailureSum
     except ROW_ERRORS as error:
         if len(events) + len(floods) == 1:
             log_instead(events, floods, describe(error), summary)
-            return
-        for event in events:  # one bad row must not take its batch with it
-            write([event], [], summary, timeout=timeout)
-        for flood in floods:
-            write([], [flood], summary, timeout=timeout)
+            return False
+        # One bad row must not take its batch with it.
+        stored = [store([event], [], summary, timeout=timeout) for event in events]
+        stored += [store([], [flood], summary, timeout=timeout) for flood in floods]
+        return all(stored)
     except Exception as error:  # noqa: BLE001 - the database is down, locked, slow: log, never raise
         log_instead(events, floods, describe(error), summary)
+        return False
+    return True
 
 
 def release_connection(alias: str) -> None:

@@ -3,6 +3,11 @@
 The support pages need a picture of "what is failing, and since when" without
 a JavaScript build or an external asset: one GROUP BY over a bounded time
 range, and an SVG string built here with every stored value escaped.
+
+The hourly and daily charts read the per-code, per-hour counts table (``ErrorCount``),
+whose size does not grow with the events; the by-minute chart of the last hour, and
+any chart narrowed by a filter the counts do not carry (path, status, user …), count
+the events themselves over the window.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from errorregistry.models import ErrorEvent
+from errorregistry.models import ErrorCount, ErrorEvent
 
 UTC = dt_timezone.utc
 
@@ -89,24 +94,19 @@ def count_errors(
     window_key: str = DEFAULT_WINDOW,
     *,
     queryset: QuerySet[ErrorEvent] | None = None,
+    code: str = "",
     now: datetime | None = None,
     top: int = TOP_CODES,
 ) -> ChartData:
     """Counts per (bucket, code) over the window only; the top codes keep their own series.
 
     ``queryset`` narrows the events counted (the support list's filters); the window bounds it in time.
+    Without one, the counts table serves hourly and daily windows (``code`` narrows it to one code).
     """
     window = WINDOWS.get(window_key, WINDOWS[DEFAULT_WINDOW])
     buckets = bucket_starts(window, now)
     index = {start: i for i, start in enumerate(buckets)}
-    base = ErrorEvent.objects.all() if queryset is None else queryset
-    rows = (
-        base.filter(created_at__gte=buckets[0])
-        .annotate(bucket=Trunc("created_at", window.unit, tzinfo=UTC))
-        .order_by()  # no model ordering: it would join the GROUP BY
-        .values("bucket", "code")
-        .annotate(n=Count("id"))
-    )
+    rows = counted(window, queryset, code, start=buckets[0])
     per_code: dict[str, list[int]] = {}
     for row in rows:
         position = index.get(row["bucket"].astimezone(UTC))
@@ -121,6 +121,41 @@ def count_errors(
         series.append(Series(_("other codes"), tuple(rest), OTHER_COLOUR, grouped=True))
     totals = {code: sum(counts) for code, counts in ranked}
     return ChartData(window=window, buckets=buckets, series=tuple(series), code_totals=totals)
+
+
+def reads_counts(window: Window, queryset: QuerySet[ErrorEvent] | None) -> bool:
+    """The counts table holds whole UTC hours of every event: it serves windows of hours or days, unfiltered."""
+    return queryset is None and window.unit != "minute"
+
+
+def counted(window: Window, queryset: QuerySet[ErrorEvent] | None, code: str, *,
+            start: datetime, end: datetime | None = None) -> QuerySet:
+    """Rows of (bucket, code, n) from ``start`` to ``end``: from the counts table when it can serve
+    the question, else one GROUP BY over the events of that range."""
+    if reads_counts(window, queryset):
+        counts = ErrorCount.objects.filter(hour__gte=start)
+        if end is not None:
+            counts = counts.filter(hour__lt=end)
+        if code:
+            counts = counts.filter(code=code)
+        return (
+            counts.annotate(bucket=Trunc("hour", window.unit, tzinfo=UTC))
+            .order_by()
+            .values("bucket", "code")
+            .annotate(n=Sum("count"))
+        )
+    events = ErrorEvent.objects.all() if queryset is None else queryset
+    events = events.filter(created_at__gte=start)
+    if end is not None:
+        events = events.filter(created_at__lt=end)
+    if code and queryset is None:
+        events = events.filter(code=code)
+    return (
+        events.annotate(bucket=Trunc("created_at", window.unit, tzinfo=UTC))
+        .order_by()  # no model ordering: it would join the GROUP BY
+        .values("bucket", "code")
+        .annotate(n=Count("id"))
+    )
 
 
 def nice_ceiling(value: int) -> int:

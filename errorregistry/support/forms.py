@@ -147,6 +147,14 @@ class EventFilterForm(forms.Form):
         finally:
             self.cleaned_data.update(saved)
 
+    def counted_code(self) -> str | None:
+        """The code the chart narrows to when the counts table can serve it ("" for every code);
+        None when another filter (status, path, user …) needs the events themselves."""
+        data = self.cleaned_data
+        if any(data.get(name) for name in self.fields if name not in ("code", "since", "start", "end")):
+            return None
+        return (data.get("code") or "").strip()
+
     def chart_window(self) -> str:
         """The chart's window that best matches the chosen time filter."""
         since = self.cleaned_data.get("since") if hasattr(self, "cleaned_data") else None

@@ -12,17 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from errorregistry.audit.flood import floods_at
+from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorEvent, ErrorFlood
 from errorregistry.request_id import PREFIX, minted_at, normalize_lookup
-from errorregistry.support.charts import ChartData
+from errorregistry.support.charts import ChartData, counted
 
 PAGE_SIZE = 50
 LOOKUP_LIMIT = 50
 AROUND = timedelta(hours=1)
+# A minted ID carries the millisecond its request started; the event is stored when the response
+# is rendered. The bound is generous both ways (clock steps, slow requests) and still names one or
+# two partitions of a partitioned table.
+MINTED_BEFORE = timedelta(minutes=5)
+MINTED_AFTER = timedelta(hours=1)
 RELATED_LIMIT = 10
 TOP_CODES_ROWS = 10
 EMBEDDED_REQUEST_ID = re.compile(r"req_[0-9A-Za-z]{26}")
@@ -93,7 +99,7 @@ def find_events(raw: str) -> list[Match]:
         traced = list(ErrorEvent.objects.filter(trace_id=trace_id)[:LOOKUP_LIMIT])
         if traced:
             return [Match(event, TRACE_ID) for event in traced]
-    minted = list(ErrorEvent.objects.filter(request_id__in=candidates)[:LOOKUP_LIMIT])
+    minted = list(by_request_id(candidates)[:LOOKUP_LIMIT])
     if minted:
         return [Match(event, REQUEST_ID) for event in minted]
     supplied = ErrorEvent.objects.filter(client_request_id__in=candidates)[:LOOKUP_LIMIT]
@@ -104,6 +110,27 @@ def trace_id_in(value: str) -> str:
     """The trace ID in a pasted trace ID or ``traceparent`` (any case), else ""."""
     match = TRACE_ID_PATTERN.fullmatch(value.lower())
     return match.group(1) if match else ""
+
+
+def by_request_id(candidates: list[str]) -> QuerySet[ErrorEvent]:
+    """Events by our request ID, bounded in time by the moment minted IDs carry, so a table
+    partitioned by ``created_at`` reads one or two partitions instead of all of them.
+
+    Candidates that are not minted IDs (and, with ``TRUST_INBOUND_REQUEST_ID``, adopted IDs whose
+    timestamp the client chose) are looked up by the index alone.
+    """
+    bounded = Q()
+    unbounded: list[str] = []
+    for candidate in candidates:
+        moment = minted_at(candidate)
+        if moment is None or registry_settings.TRUST_INBOUND_REQUEST_ID:
+            unbounded.append(candidate)
+        else:
+            bounded |= Q(request_id=candidate, created_at__gte=moment - MINTED_BEFORE,
+                         created_at__lt=moment + MINTED_AFTER)
+    if unbounded:
+        bounded |= Q(request_id__in=unbounded)
+    return ErrorEvent.objects.filter(bounded)
 
 
 def floods_counting(raw: str) -> list[ErrorFlood]:
@@ -231,19 +258,18 @@ class CodeTrend:
         return None if self.previous == 0 else round(100 * self.change / self.previous)
 
 
-def top_codes(queryset: QuerySet[ErrorEvent], chart: ChartData, *, rows: int = TOP_CODES_ROWS) -> list[CodeTrend]:
+def top_codes(queryset: QuerySet[ErrorEvent] | None, chart: ChartData, *, rows: int = TOP_CODES_ROWS) -> list[CodeTrend]:
     """The chart's busiest codes with their change: the current counts come from the chart already
-    drawn; the previous window costs one GROUP BY over that window only (index on created_at)."""
+    drawn; the previous window costs one GROUP BY over that window only, of the counts table when
+    ``queryset`` is None and the window is whole hours (as the chart), else of the events."""
     ranked = sorted(chart.code_totals.items(), key=lambda item: (-item[1], item[0]))[:rows]
     if not ranked:
         return []
     start = chart.buckets[0]
     length = chart.window.step * len(chart.buckets)
-    previous_rows = (
-        queryset.filter(created_at__gte=start - length, created_at__lt=start, code__in=[code for code, _n in ranked])
-        .order_by()
-        .values("code")
-        .annotate(n=Count("id"))
-    )
-    previous = {row["code"]: row["n"] for row in previous_rows}
+    previous: dict[str, int] = {}
+    for row in counted(chart.window, queryset, "", start=start - length, end=start).filter(
+        code__in=[code for code, _n in ranked]
+    ):
+        previous[row["code"]] = previous.get(row["code"], 0) + row["n"]
     return [CodeTrend(code, count, previous.get(code, 0)) for code, count in ranked]

@@ -115,6 +115,8 @@ class SupportViews:
             "support_page": page_name,
             "opts": self.model_admin.model._meta,
             "support_urls": self.url_names,
+            # With the log sink alone, no new event reaches these pages: say so on each of them.
+            "database_sink_off": "database" not in registry_settings.AUDIT_SINKS,
             **extra,
         }
         return TemplateResponse(request, f"errorregistry/support/{page_name}.html", context)
@@ -198,8 +200,10 @@ class SupportViews:
             page = keyset_page(form.filter(events), older=older, newer=newer)
             if window_key not in WINDOWS:
                 window_key = form.chart_window()
-            narrowed = form.filter_except_time(events)
-            chart = count_errors(window_key, queryset=narrowed)
+            # Unfiltered or narrowed to one code: the counts table. Other filters: the events.
+            code = form.counted_code()
+            narrowed = form.filter_except_time(events) if code is None else None
+            chart = count_errors(window_key, queryset=narrowed, code=code or "")
             trends = top_codes(narrowed, chart)
         filters = request.GET.copy()
         for key in ("older", "newer"):

@@ -265,7 +265,7 @@ def test_lookup_is_an_indexed_equality_query(event, support_client):
 
     event_queries = [q["sql"] for q in ctx.captured_queries if "errorregistry_errorevent" in q["sql"]]
     assert len(event_queries) == 1
-    assert '"request_id" IN' in event_queries[0]
+    assert '"request_id" =' in event_queries[0] and '"created_at" >=' in event_queries[0]  # see test_lookup_bounds
 
 
 # -- event page -----------------------------------------------------------------

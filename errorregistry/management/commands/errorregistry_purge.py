@@ -1,4 +1,5 @@
-"""``errorregistry_purge``: delete audit events older than an age, in bounded batches."""
+"""``errorregistry_purge``: delete audit events older than an age, in bounded batches, after
+dropping whole partitions when the table is partitioned (``errorregistry_partition``)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  deleted a batch of {count}")
 
         result = purge_older_than(cutoff, batch_size=size, on_batch=report)
+        if result.dropped_partitions:
+            self.stdout.write(
+                f"Dropped {len(result.dropped_partitions)} partition(s) older than {cutoff.isoformat()}: "
+                + ", ".join(result.dropped_partitions)
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Deleted {result.deleted} error event(s) created before {cutoff.isoformat()} "
