@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "CATALOG": None,
     # Exception class (dotted path) -> registry code; merged over the built-in table.
     "EXCEPTION_CODES": {},
+    # Log unexpected 5xx on django.request with the traceback (exc_info), as Django logs its 500s.
+    # False: one line naming the exception class and request ID; the traceback is in the audit only.
+    "LOG_TRACEBACKS": True,
     # Paths whose non-DRF failures are rendered as envelopes too.
     "API_PREFIXES": ["/api/"],
     # Seconds between two checks of the shared registry version.

@@ -11,7 +11,9 @@ import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter
@@ -31,20 +33,36 @@ _warned_unknown_codes: set[str] = set()
 _encoder = DjangoJSONEncoder(ensure_ascii=False)
 
 
-class ErrorResponse(HttpResponse):
-    """A JSON error response that keeps its body as ``.data``, like DRF's Response, and
-    what the client received as ``.error_outcome``, for the audit written after it."""
+class ErrorResponse(Response):
+    """The envelope as a DRF ``Response``: its body is ``.data`` until it is rendered, so a
+    project's handler that wraps ours (``response.data[...] = ...``, as DRF documents) changes
+    what the client gets; ``.error_outcome`` is what the audit records.
+
+    A plain JSON renderer (or none: a non-DRF failure, rendered by the middleware) gets the
+    envelope encoded as always, with the formatter's content type (``application/problem+json``
+    for the ``problem`` preset); any other negotiated renderer (the browsable API's HTML page,
+    a project's camelCase or XML renderer) renders ``.data`` itself.
+    """
 
     def __init__(
         self, data: dict[str, Any], *, status: int, content_type: str, outcome: ErrorOutcome | None = None
     ) -> None:
-        super().__init__(
-            utf8(_encoder.encode(data)),
-            status=status,
-            content_type=content_type if "charset" in content_type else f"{content_type}; charset=utf-8",
-        )
-        self.data = data
+        super().__init__(data, status=status, exception=True)
+        self.envelope_content_type = content_type if "charset" in content_type else f"{content_type}; charset=utf-8"
         self.error_outcome = outcome
+
+    @property
+    def rendered_content(self) -> bytes:
+        renderer = getattr(self, "accepted_renderer", None)
+        if renderer is None or encodes_as_envelope(renderer):
+            self["Content-Type"] = self.envelope_content_type
+            return utf8(_encoder.encode(self.data))
+        return super().rendered_content
+
+
+def encodes_as_envelope(renderer: BaseRenderer) -> bool:
+    """DRF's own JSON renderer, not a subclass that changes what ``render`` writes."""
+    return isinstance(renderer, JSONRenderer) and type(renderer).render is JSONRenderer.render
 
 
 def lookup_entry(code: str) -> tuple[Entry, bool]:
