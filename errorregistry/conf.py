@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "API_PREFIXES": ["/api/"],
     # Seconds between two checks of the shared registry version.
     "RELOAD_INTERVAL": 1.0,
+    # Seconds after which a process reloads the registry even without a new version stamp:
+    # the bound on staleness when the shared cache is down and a stamp cannot travel.
+    "MAX_STALENESS": 60.0,
     "CACHE_ALIAS": "default",
     # Request IDs.
     "REQUEST_ID_HEADER": "X-Request-Id",
