@@ -16,11 +16,11 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from errorregistry.conf import registry_settings
-from errorregistry.envelope.formatters import RenderedError, get_formatter
+from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
 from errorregistry.envelope.language import client_language
 from errorregistry.envelope.outcome import ErrorOutcome
-from errorregistry.envelope.resolution import ResolvedError
-from errorregistry.envelope.text import fill_placeholders, utf8
+from errorregistry.envelope.resolution import ResolvedError, code_for_status
+from errorregistry.envelope.text import fill_placeholders, missing_placeholders, utf8
 from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.registry.store import Entry, registry
 from errorregistry.request_id import get_request_id
@@ -28,6 +28,7 @@ from errorregistry.request_id import get_request_id
 logger = logging.getLogger("errorregistry")
 
 _warned_unknown_codes: set[str] = set()
+_warned_unfilled_codes: set[str] = set()
 
 # One encoder for every response: building a JSONEncoder per call shows up on the error path.
 _encoder = DjangoJSONEncoder(ensure_ascii=False)
@@ -78,13 +79,44 @@ def lookup_entry(code: str) -> tuple[Entry, bool]:
     return fallback, True
 
 
+def complete_texts(
+    code: str, status: int, language: str | None, texts: tuple[str, str, str], details: dict[str, Any]
+) -> tuple[str, str, str]:
+    """Texts with no unfilled ``{name}``: a text whose placeholder has no value in ``details``
+    is replaced by the generic code's for the status (then the internal error's, then the status
+    phrase), so a client never reads a raw placeholder. Logged once per code."""
+    message, action, message_language = texts
+    if code not in _warned_unfilled_codes:
+        _warned_unfilled_codes.add(code)
+        logger.warning(
+            "errorregistry: code %r was raised without a value for %s; the client got a generic text instead. "
+            "Pass the value in details, or change the text in the admin",
+            code,
+            ", ".join(f"{{{name}}}" for name in [*missing_placeholders(message, details), *missing_placeholders(action, details)]),
+        )
+    fallbacks = [registry.get(candidate) for candidate in (code_for_status(status), INTERNAL_ERROR) if candidate != code]
+    fallback_texts = [entry.texts(language) for entry in fallbacks if entry is not None]
+    if missing_placeholders(message, details):
+        usable = [t for t in fallback_texts if not missing_placeholders(t[0], details)]
+        message, message_language = (usable[0][0], usable[0][2]) if usable else (status_phrase(status, "Error") + ".", message_language)
+    if missing_placeholders(action, details):
+        usable = [t for t in fallback_texts if not missing_placeholders(t[1], details)]
+        action = usable[0][1] if usable else ""
+    return message, action, message_language
+
+
 def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse:
     """The envelope for ``resolved``, with its outcome attached (``response.error_outcome``)."""
     entry, unknown = lookup_entry(resolved.code)
     status = resolved.status or entry.http_status
-    message_template, action, message_language = entry.texts(client_language(request))
-    message = message_template
+    language = client_language(request)
+    message_template, action, message_language = entry.texts(language)
     details = resolved.details
+    if missing_placeholders(message_template, details) or missing_placeholders(action, details):
+        message_template, action, message_language = complete_texts(
+            resolved.code, status, language, (message_template, action, message_language), details
+        )
+    message = message_template
     if details:
         message = fill_placeholders(message_template, details)
         action = fill_placeholders(action, details)

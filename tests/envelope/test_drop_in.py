@@ -174,3 +174,31 @@ def test_a_gone_status_from_django_under_the_api_prefix_is_described_as_gone(set
     response = Client().get("/api/demo/plain/gone/")
     assert response.status_code == 410
     assert response.json()["error"]["code"] == "gone"
+
+
+# Placeholders without a value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "language, expected",
+    [("en", "You do not have permission to perform this action."),
+     ("fr", "Vous n'avez pas la permission d'effectuer cette action.")],
+)
+def test_a_placeholder_without_a_value_never_reaches_the_client_raw(synced, caplog, language, expected):
+    client = Client()
+    for _ in range(2):
+        response = client.post("/api/demo/exports/", headers={"Accept-Language": language})
+        assert response.status_code == 403
+        error = response.json()["error"]
+        assert error["code"] == "insufficient_scope"  # the code stays: clients branch on it
+        assert error["message"] == expected and "{required}" not in response.content.decode()
+        assert ErrorEvent.objects.get(request_id=response["X-Request-Id"]).message == expected
+    warnings = [r for r in caplog.records if "without a value for {required}" in r.getMessage()]
+    assert len(warnings) == 1  # once per code
+
+
+@pytest.mark.django_db
+def test_a_placeholder_with_its_value_is_filled_as_before(synced):
+    response = Client().post("/api/demo/exports/", headers={"X-Token-Scope": "read_write"})
+    assert response.json()["error"]["message"] == "Not enough credits: 3 left, 10 needed."
