@@ -135,6 +135,9 @@ class ErrorEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("error event")
         verbose_name_plural = _("error events")
+        # Tracebacks quote exception texts (a password in a connection string, a token): seeing them
+        # is a right of its own, beyond reading events.
+        permissions = [("view_traceback", _("Can view error event tracebacks"))]
         indexes = [
             models.Index(fields=["request_id"], name="errorregistry_event_reqid"),
             # Most events carry no client ID and no user: those rows stay out of these two indexes,
