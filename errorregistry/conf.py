@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "OPTIONAL_MEMBERS": [],
     # Dotted path to the project's list of code declarations (errorregistry.catalog.Declaration).
     "CATALOG": None,
+    # The categories a code may have (values, or (value, label) pairs); None: the built-in list.
+    "CATEGORIES": None,
     # Exception class (dotted path) -> registry code; merged over the built-in table.
     "EXCEPTION_CODES": {},
     # Log unexpected 5xx on django.request with the traceback (exc_info), as Django logs its 500s.

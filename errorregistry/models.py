@@ -30,6 +30,17 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def category_choices() -> list[tuple[str, str]]:
+    """``ERROR_REGISTRY["CATEGORIES"]`` (values, or (value, label) pairs), the built-in list by
+    default: read when a form is built, so a project's own categories pass the admin's validation."""
+    from errorregistry.conf import registry_settings
+
+    configured = registry_settings.CATEGORIES
+    if configured is None:
+        return list(Category.choices)
+    return [(item, item.replace("_", " ").capitalize()) if isinstance(item, str) else tuple(item) for item in configured]
+
+
 class AuditPolicy(models.TextChoices):
     ALWAYS = "always", _("Always")
     NEVER = "never", _("Never")
@@ -43,7 +54,7 @@ class ErrorCode(models.Model):
     http_status = models.PositiveSmallIntegerField(
         _("HTTP status"), validators=[MinValueValidator(400), MaxValueValidator(599)]
     )
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    category = models.CharField(_("category"), max_length=20, choices=category_choices, default=Category.OTHER)
     message = models.TextField(
         _("message"), help_text=_("Default-language text. May contain {name} placeholders filled from details.")
     )

@@ -389,3 +389,23 @@ def test_a_code_survives_any_number_of_unchanged_saves_in_the_admin(admin_client
     for _ in range(3):
         edit_in_admin(admin_client, "saved_often")
     assert not ErrorCode.objects.get(code="saved_often").translations.exists()
+
+
+def add_code_in_admin(client, category: str):
+    return client.post(
+        reverse("admin:errorregistry_errorcode_add"),
+        form_data(ErrorCode(code="seeded", http_status=404, category=category, message="Gone."), code="seeded"),
+    )
+
+
+def test_a_project_category_from_the_setting_passes_the_admins_validation(admin_client, settings):
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "CATEGORIES": ["auth", "validation", "resource"]}
+    assert "resource" in admin_client.get(reverse("admin:errorregistry_errorcode_add")).content.decode()
+    assert add_code_in_admin(admin_client, "resource").status_code == 302
+    assert ErrorCode.objects.get(code="seeded").category == "resource"
+
+
+def test_without_the_setting_the_built_in_categories_apply(admin_client):
+    response = add_code_in_admin(admin_client, "resource")
+    assert response.status_code == 200 and "category" in response.context["adminform"].form.errors
+    assert add_code_in_admin(admin_client, "not_found").status_code == 302
