@@ -64,7 +64,15 @@ class ErrorCode(models.Model):
         _("retry after (seconds)"), null=True, blank=True, help_text=_("Default Retry-After header value.")
     )
     docs_url = models.URLField(_("docs URL"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
+    # The attribute keeps its name (exports, imports, declarations use it); what it does is publishing.
+    is_active = models.BooleanField(
+        _("published"),
+        default=True,
+        help_text=_(
+            "Listed in the JSON catalog, the reference docs and the OpenAPI schema. An unpublished code is "
+            "still sent to clients when it is raised: retire it in the code first."
+        ),
+    )
     audit_policy = models.CharField(
         _("audit policy"), max_length=10, choices=AuditPolicy.choices, default=AuditPolicy.ALWAYS
     )

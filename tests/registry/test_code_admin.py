@@ -409,3 +409,11 @@ def test_without_the_setting_the_built_in_categories_apply(admin_client):
     response = add_code_in_admin(admin_client, "resource")
     assert response.status_code == 200 and "category" in response.context["adminform"].form.errors
     assert add_code_in_admin(admin_client, "not_found").status_code == 302
+
+
+def test_the_publish_flag_says_what_it_does_where_it_is_edited(admin_client):
+    row = ErrorCodeFactory(code="flagged")
+    page = admin_client.get(change_url(row)).content.decode()
+    assert "Published" in page and ">Active<" not in page
+    assert "still sent to clients" in page and "OpenAPI schema" in page
+    assert "By published" in admin_client.get(reverse("admin:errorregistry_errorcode_changelist")).content.decode()

@@ -20,4 +20,9 @@ class Migration(migrations.Migration):
             name='category',
             field=models.CharField(choices=errorregistry.models.category_choices, default='other', max_length=20, verbose_name='category'),
         ),
+        migrations.AlterField(
+            model_name='errorcode',
+            name='is_active',
+            field=models.BooleanField(default=True, help_text='Listed in the JSON catalog, the reference docs and the OpenAPI schema. An unpublished code is still sent to clients when it is raised: retire it in the code first.', verbose_name='published'),
+        ),
     ]
