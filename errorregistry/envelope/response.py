@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
-from errorregistry.envelope.language import client_language
+from errorregistry.envelope.language import as_django_spells_it, client_language
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.envelope.resolution import ResolvedError, code_for_status
 from errorregistry.envelope.text import fill_placeholders, missing_placeholders, utf8
@@ -142,7 +142,7 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         formatter.format(rendered), status=status, content_type=formatter.content_type, outcome=outcome
     )
     response[registry_settings.REQUEST_ID_HEADER] = request_id
-    response["Content-Language"] = message_language
+    response["Content-Language"] = as_django_spells_it(message_language)
     # The body depends on the client's language and carries this request's ID: never shared.
     response["Vary"] = "Accept-Language"
     response["Cache-Control"] = "private, no-store"

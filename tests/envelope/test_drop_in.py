@@ -202,3 +202,42 @@ def test_a_placeholder_without_a_value_never_reaches_the_client_raw(synced, capl
 def test_a_placeholder_with_its_value_is_filled_as_before(synced):
     response = Client().post("/api/demo/exports/", headers={"X-Token-Scope": "read_write"})
     assert response.json()["error"]["message"] == "Not enough credits: 3 left, 10 needed."
+
+
+# Languages
+
+
+class FrenchPreferenceMiddleware:
+    """A user-preference middleware after LocaleMiddleware, as real projects have."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        translation.activate("fr")
+        return self.get_response(request)
+
+
+@pytest.mark.django_db
+def test_the_language_a_project_activates_after_locale_middleware_is_used(synced, settings):
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE,
+        "django.middleware.locale.LocaleMiddleware",
+        "tests.envelope.test_drop_in.FrenchPreferenceMiddleware",
+    ]
+    response = Client().post("/api/demo/orders/", {}, content_type="application/json", headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["message"] == "Un ou plusieurs champs sont invalides."
+    assert body["details"]["errors"][0]["message"] == "Ce champ est obligatoire."  # DRF's, in the same language
+    assert response["Content-Language"] == "fr"
+
+
+@pytest.mark.django_db
+def test_content_language_is_spelled_as_django_spells_it(synced, settings):
+    settings.LANGUAGE_CODE = "en-US"
+    settings.LANGUAGES = [("en-US", "English"), ("fr", "French")]
+    response = Client().get("/api/demo/errors/conflict/", headers={"Accept-Language": "en-US"})
+    assert response["Content-Language"] == "en-US"
