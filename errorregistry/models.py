@@ -147,6 +147,9 @@ class ErrorEvent(models.Model):
     # Details may hold what DRF responses can carry: decimals, dates, UUIDs, lazy strings.
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     exception_class = models.CharField(_("exception"), max_length=200, blank=True)
+    # What DRF or Django said before the registry's text replaced it ("CSRF Failed: ...", a parse
+    # error's position, a permission class's message): support tells look-alike 4xx apart by it.
+    diagnostic = models.TextField(_("diagnostic"), blank=True, default="")
     traceback = models.TextField(_("traceback"), blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
 

@@ -19,7 +19,7 @@ from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
 from errorregistry.envelope.language import as_django_spells_it, client_language
 from errorregistry.envelope.outcome import ErrorOutcome
-from errorregistry.envelope.resolution import ResolvedError, code_for_status
+from errorregistry.envelope.resolution import STATUS_CODES, ResolvedError
 from errorregistry.envelope.text import fill_placeholders, missing_placeholders, utf8
 from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.registry.store import Entry, registry
@@ -83,8 +83,9 @@ def complete_texts(
     code: str, status: int, language: str | None, texts: tuple[str, str, str], details: dict[str, Any]
 ) -> tuple[str, str, str]:
     """Texts with no unfilled ``{name}``: a text whose placeholder has no value in ``details``
-    is replaced by the generic code's for the status (then the internal error's, then the status
-    phrase), so a client never reads a raw placeholder. Logged once per code."""
+    is replaced by the generic code's for the status (``permission_denied``'s for a 403), or by
+    the status phrase ("Payment Required."), so a client never reads a raw placeholder.
+    Logged once per code."""
     message, action, message_language = texts
     if code not in _warned_unfilled_codes:
         _warned_unfilled_codes.add(code)
@@ -94,7 +95,8 @@ def complete_texts(
             code,
             ", ".join(f"{{{name}}}" for name in [*missing_placeholders(message, details), *missing_placeholders(action, details)]),
         )
-    fallbacks = [registry.get(candidate) for candidate in (code_for_status(status), INTERNAL_ERROR) if candidate != code]
+    generic = STATUS_CODES.get(status) or (INTERNAL_ERROR if status >= 500 else None)
+    fallbacks = [registry.get(generic)] if generic and generic != code else []
     fallback_texts = [entry.texts(language) for entry in fallbacks if entry is not None]
     if missing_placeholders(message, details):
         usable = [t for t in fallback_texts if not missing_placeholders(t[0], details)]

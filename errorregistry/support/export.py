@@ -36,6 +36,7 @@ EVENT_FIELDS = [
     "client_ip",
     "user_agent",
     "exception_class",
+    "diagnostic",
 ]
 # The CSV's columns: the time first (what a spreadsheet sorts on), then the page's fields, the JSON ones last.
 COLUMNS = [

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
+from django.urls import reverse
 from rest_framework import exceptions
 
 from errorregistry.handlers import exception_handler
@@ -241,3 +242,35 @@ def test_content_language_is_spelled_as_django_spells_it(synced, settings):
     settings.LANGUAGES = [("en-US", "English"), ("fr", "French")]
     response = Client().get("/api/demo/errors/conflict/", headers={"Accept-Language": "en-US"})
     assert response["Content-Language"] == "en-US"
+
+
+# Diagnostics kept for support
+
+
+@pytest.mark.django_db
+def test_a_csrf_failure_is_told_apart_from_a_missing_permission_in_the_audit(synced):
+    from tests.factories import UserFactory
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(username="csrf_victim"))
+    response = client.post("/api/demo/orders/", {}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
+    assert "CSRF" not in response.content.decode()  # the client gets the registry's text
+    event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
+    assert event.diagnostic.startswith("CSRF Failed")
+
+
+@pytest.mark.django_db
+def test_a_parse_errors_position_is_kept_in_the_audit(synced):
+    response = Client().post("/api/demo/orders/", '{"email": "a@b.c",, }', content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_request"
+    event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
+    assert "line 1 column 19" in event.diagnostic
+
+
+@pytest.mark.django_db
+def test_support_sees_the_diagnostic_on_the_event_page(synced, admin_client):
+    response = Client().post("/api/demo/orders/", "{", content_type="application/json")
+    event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
+    page = admin_client.get(reverse("admin:errorregistry_support_event", args=[event.pk])).content.decode()
+    assert "JSON parse error" in page
