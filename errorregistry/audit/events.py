@@ -22,6 +22,7 @@ from django.utils.functional import Promise, empty
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
+from errorregistry.envelope.resolution import original_detail
 from errorregistry.envelope.text import fill_placeholders, well_formed
 from errorregistry.models import AuditPolicy
 
@@ -79,7 +80,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
         "exception_class": storable(exception_class(outcome.exception)[:200]),
-        "diagnostic": storable(capped(diagnostic_of(outcome.exception), MAX_DIAGNOSTIC_CHARS))
+        "diagnostic": storable(capped(original_detail(outcome.exception), MAX_DIAGNOSTIC_CHARS))
         if outcome.status < 500
         else "",
         "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
@@ -97,18 +98,6 @@ def stored_message(outcome: ErrorOutcome, redacted_details: dict[str, Any]) -> s
 
 def exception_class(exc: BaseException | None) -> str:
     return f"{type(exc).__module__}.{type(exc).__qualname__}" if exc is not None else ""
-
-
-def diagnostic_of(exc: BaseException | None) -> str:
-    """DRF's or Django's own text for a client error (the registry's text replaced it in the
-    response). Field errors are in the details already; a 5xx's text is in its traceback."""
-    from rest_framework.exceptions import APIException, ValidationError
-
-    if exc is None or isinstance(exc, ValidationError):
-        return ""
-    if isinstance(exc, APIException):
-        return str(exc.detail)
-    return str(exc)
 
 
 def traceback_of(exc: BaseException | None) -> str:

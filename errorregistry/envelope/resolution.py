@@ -157,6 +157,17 @@ def resolve_exception(exc: BaseException) -> ResolvedError:
     return resolved
 
 
+def original_detail(exc: BaseException | None) -> str:
+    """DRF's or Django's own text for a failure ("CSRF Failed: ...", a parse error's position, a
+    permission class's ``message``), which the registry's text replaces. Field errors travel in
+    the details instead."""
+    if exc is None or isinstance(exc, (drf_exceptions.ValidationError, django_exceptions.ValidationError)):
+        return ""
+    if isinstance(exc, drf_exceptions.APIException):
+        return str(exc.detail)
+    return str(exc)
+
+
 def _table_code(exc: BaseException) -> str:
     """The code of the most specific configured class ``exc`` is an instance of."""
     mro = type(exc).__mro__

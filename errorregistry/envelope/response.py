@@ -19,7 +19,7 @@ from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
 from errorregistry.envelope.language import as_django_spells_it, client_language
 from errorregistry.envelope.outcome import ErrorOutcome
-from errorregistry.envelope.resolution import STATUS_CODES, ResolvedError
+from errorregistry.envelope.resolution import STATUS_CODES, ResolvedError, original_detail
 from errorregistry.envelope.text import fill_placeholders, missing_placeholders, utf8
 from errorregistry.registry.declarations import INTERNAL_ERROR
 from errorregistry.registry.store import Entry, registry
@@ -114,6 +114,12 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
     language = client_language(request)
     message_template, action, message_language = entry.texts(language)
     details = resolved.details
+    if status < 500 and "detail" not in details and "{detail}" in message_template:
+        # The registry entry asks for DRF's own text (a permission class's message): filled now,
+        # so the audit's re-filling from redacted details finds nothing left to fill.
+        detail = original_detail(resolved.exception)
+        if detail:
+            message_template = fill_placeholders(message_template, {"detail": detail})
     if missing_placeholders(message_template, details) or missing_placeholders(action, details):
         message_template, action, message_language = complete_texts(
             resolved.code, status, language, (message_template, action, message_language), details

@@ -8,7 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.utils import InterfaceError, OperationalError
 from django.test import Client
 from django.urls import reverse
-from rest_framework import exceptions
+from rest_framework import exceptions, permissions
 
 from errorregistry.handlers import exception_handler
 from errorregistry.models import ErrorEvent
@@ -274,3 +274,25 @@ def test_support_sees_the_diagnostic_on_the_event_page(synced, admin_client):
     event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
     page = admin_client.get(reverse("admin:errorregistry_support_event", args=[event.pk])).content.decode()
     assert "JSON parse error" in page
+
+
+class OwnersOnly(permissions.BasePermission):
+    message = "Only the team's owners may export."
+
+    def has_permission(self, request, view):
+        return False
+
+
+@pytest.mark.django_db
+def test_a_permission_class_message_reaches_the_client_where_the_registry_entry_asks_for_it():
+    from tests.factories import ErrorCodeFactory
+
+    attrs = {"permission_classes": [OwnersOnly], "authentication_classes": []}
+    assert call(exceptions.PermissionDenied(), **attrs).json()["error"]["message"] == (
+        "You do not have permission to perform this action."  # by default the registry's text
+    )
+    ErrorCodeFactory(code="permission_denied", http_status=403, message="Not allowed: {detail}")
+    response = call(exceptions.PermissionDenied(), **attrs)
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "Not allowed: Only the team's owners may export."
+    assert response.error_outcome.message_template == "Not allowed: Only the team's owners may export."  # audited as sent
