@@ -132,6 +132,9 @@ class ErrorEvent(models.Model):
     client_request_id = models.CharField(_("client request ID"), max_length=128, blank=True)
     code = models.CharField(_("code"), max_length=64)
     unknown_code = models.BooleanField(_("unknown code"), default=False)
+    # The code's text named a {placeholder} the error's details had no value for: the client got a
+    # generic text instead, and an admin should fix the text or the call site.
+    unfilled_placeholder = models.BooleanField(_("unfilled placeholder"), default=False)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"))
     message = models.TextField(_("message"), blank=True)
     language = models.CharField(_("language"), max_length=15, blank=True)

@@ -66,6 +66,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "client_request_id": storable((getattr(request, "client_request_id", "") or "")[:128]),
         "code": storable(outcome.code[:64]),
         "unknown_code": outcome.unknown_code,
+        "unfilled_placeholder": outcome.unfilled_placeholder,
         "http_status": outcome.status,
         "message": storable(capped(stored_message(outcome, details), MAX_MESSAGE_CHARS)),
         "language": storable(outcome.language[:15]),

@@ -120,7 +120,8 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         detail = original_detail(resolved.exception)
         if detail:
             message_template = fill_placeholders(message_template, {"detail": detail})
-    if missing_placeholders(message_template, details) or missing_placeholders(action, details):
+    unfilled = bool(missing_placeholders(message_template, details) or missing_placeholders(action, details))
+    if unfilled:
         message_template, action, message_language = complete_texts(
             resolved.code, status, language, (message_template, action, message_language), details
         )
@@ -143,7 +144,8 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         instance=request.path,
     )
     outcome = ErrorOutcome(
-        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry
+        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry,
+        unfilled_placeholder=unfilled,
     )
     formatter = get_formatter()
     response = ErrorResponse(

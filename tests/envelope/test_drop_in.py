@@ -194,7 +194,8 @@ def test_a_placeholder_without_a_value_never_reaches_the_client_raw(synced, capl
         error = response.json()["error"]
         assert error["code"] == "insufficient_scope"  # the code stays: clients branch on it
         assert error["message"] == expected and "{required}" not in response.content.decode()
-        assert ErrorEvent.objects.get(request_id=response["X-Request-Id"]).message == expected
+        event = ErrorEvent.objects.get(request_id=response["X-Request-Id"])
+        assert event.message == expected and event.unfilled_placeholder  # flagged for an admin to fix
     warnings = [r for r in caplog.records if "without a value for {required}" in r.getMessage()]
     assert len(warnings) == 1  # once per code
 
@@ -203,6 +204,7 @@ def test_a_placeholder_without_a_value_never_reaches_the_client_raw(synced, capl
 def test_a_placeholder_with_its_value_is_filled_as_before(synced):
     response = Client().post("/api/demo/exports/", headers={"X-Token-Scope": "read_write"})
     assert response.json()["error"]["message"] == "Not enough credits: 3 left, 10 needed."
+    assert not ErrorEvent.objects.get(request_id=response["X-Request-Id"]).unfilled_placeholder
 
 
 # Languages
