@@ -128,9 +128,10 @@ def check_envelope(registry_settings: Any) -> list[CheckMessage]:
             )
         )
     members = registry_settings.OPTIONAL_MEMBERS
-    unknown = (
-        [members] if isinstance(members, str) else [m for m in members if m not in OPTIONAL_MEMBERS]
-    )
+    if isinstance(members, (list, tuple)):
+        unknown = [m for m in members if m not in OPTIONAL_MEMBERS]
+    else:  # a lone string, None: not a list of members
+        unknown = [members]
     if unknown:
         messages.append(
             Error(

@@ -108,6 +108,7 @@ def serious_ids(**overrides):
         ({"KEY_STYLE": "kebab"}, "errorregistry.E004"),
         ({"OPTIONAL_MEMBERS": ["action", "retry_afterr"]}, "errorregistry.E005"),
         ({"OPTIONAL_MEMBERS": "action"}, "errorregistry.E005"),
+        ({"OPTIONAL_MEMBERS": None}, "errorregistry.E005"),
         ({"CATALOG": "nope.CODES"}, "errorregistry.E006"),
         ({"EXCEPTION_CODES": {"nope.Err": "conflict"}}, "errorregistry.E007"),
         ({"EXCEPTION_CODES": {"errorregistry.models.ErrorCode": "conflict"}}, "errorregistry.E007"),
