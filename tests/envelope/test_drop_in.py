@@ -298,3 +298,12 @@ def test_a_permission_class_message_reaches_the_client_where_the_registry_entry_
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "Not allowed: Only the team's owners may export."
     assert response.error_outcome.message_template == "Not allowed: Only the team's owners may export."  # audited as sent
+
+
+@pytest.mark.django_db
+def test_a_disallowed_host_under_the_api_prefix_is_a_bad_request_not_a_parse_failure(synced, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    response = Client(raise_request_exception=False).get("/api/demo/health/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("bad_request", "The request was rejected as invalid.")
