@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import got_request_exception
 from django.http import HttpRequest
-from django.utils.log import log_response
+from django.utils.log import request_logger
 from rest_framework.views import set_rollback
 
 from errorregistry.conf import registry_settings
@@ -114,14 +114,16 @@ def report_exception(request: HttpRequest, exc: BaseException, response: ErrorRe
     staff-only audit event. ``got_request_exception`` receivers get the live exception either way.
     """
     if registry_settings.LOG_TRACEBACKS:
-        log_response(
+        # Django's own record (django.utils.log.log_response, whose keyword for the exception
+        # differs between Django releases): message, path escaped, extra, exc_info.
+        request_logger.error(
             "%s: %s",
             response.reason_phrase,
-            request.path,
-            response=response,
-            request=request,
-            exception=exc,
+            request.path.encode("unicode_escape").decode("ascii"),
+            extra={"status_code": response.status_code, "request": request},
+            exc_info=exc,
         )
+        response._has_been_logged = True  # Django's handler then does not log it a second time
     else:
         logger.error(
             "Internal error %s.%s on %s %s (request %s); the traceback is in the audit event",

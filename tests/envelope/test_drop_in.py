@@ -307,3 +307,14 @@ def test_a_disallowed_host_under_the_api_prefix_is_a_bad_request_not_a_parse_fai
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["code"], error["message"]) == ("bad_request", "The request was rejected as invalid.")
+
+
+@pytest.mark.django_db
+def test_debug_crash_in_a_plain_view_shows_djangos_debug_page_to_a_browser_and_json_otherwise(synced, settings):
+    settings.DEBUG = True
+    client = Client(raise_request_exception=False)
+    page = client.get("/api/demo/plain/crash/", headers={"Accept": "text/html"})
+    assert page.status_code == 500 and "Traceback" in page.content.decode()
+    assert ErrorEvent.objects.get(request_id=page["X-Request-Id"]).exception_class == "builtins.ValueError"
+    envelope = client.get("/api/demo/plain/crash/", headers={"Accept": "application/json"})
+    assert envelope.json()["error"]["code"] == "internal_error" and "s3cr3t" not in envelope.content.decode()
