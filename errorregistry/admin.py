@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -16,8 +16,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from errorregistry.conf import registry_settings
 from errorregistry.models import ErrorCode, ErrorCodeTranslation, ErrorEvent, SupportConsole
 from errorregistry.registry.coverage import coverage_of, gaps, translated_languages
 from errorregistry.registry.forms import ErrorCodeForm, TranslationForm
@@ -114,6 +116,32 @@ class ErrorCodeAdmin(admin.ModelAdmin):
     class Media:
         js = ["errorregistry/code_preview.js"]
         css = {"all": ["errorregistry/code_admin.css"]}
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        self.warn_if_unpublished(request)
+
+    def delete_model(self, request: HttpRequest, obj: ErrorCode) -> None:
+        super().delete_model(request, obj)
+        self.warn_if_unpublished(request)
+
+    def warn_if_unpublished(self, request: HttpRequest) -> None:
+        """Once the edit is committed and published: tell the user if the shared cache was down,
+        so they know other workers show the change only after ``MAX_STALENESS``."""
+
+        def warn() -> None:
+            if registry.last_publish_failed():
+                self.message_user(
+                    request,
+                    gettext(
+                        "Saved, but the shared cache could not be reached: other workers will show this "
+                        "change within %(seconds)s seconds instead of at once."
+                    )
+                    % {"seconds": int(registry_settings.MAX_STALENESS)},
+                    messages.WARNING,
+                )
+
+        transaction.on_commit(warn, using=router.db_for_write(ErrorCode))
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+from types import ModuleType
 from typing import Any
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 HANDLER = "errorregistry.handlers.exception_handler"
@@ -18,7 +21,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 
     messages: list[CheckMessage] = []
     handler = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
-    if handler != HANDLER:
+    if not runs_our_handler(handler):
         messages.append(
             Warning(
                 "DRF's exception handler is not errorregistry's: DRF errors will not use the envelope.",
@@ -46,9 +49,147 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 id="errorregistry.W003",
             )
         )
+    messages.extend(check_formatter_settings(registry_settings))
+    messages.extend(check_dotted_paths(registry_settings))
     messages.extend(check_audit(registry_settings))
     messages.extend(check_envelope(registry_settings))
     messages.extend(check_reference(registry_settings))
+    return messages
+
+
+def runs_our_handler(handler: Any) -> bool:
+    """The configured handler is ours, or a function that calls ours (directly, through
+    ``functools.wraps``, or by running an ``ExceptionHandler`` subclass): compared as objects,
+    not as dotted-path strings."""
+    from errorregistry.handler import ExceptionHandler, exception_handler
+
+    if isinstance(handler, str):
+        try:
+            handler = import_string(handler)
+        except ImportError:
+            return False
+
+    def ours(value: Any) -> bool:
+        return value is exception_handler or (isinstance(value, type) and issubclass(value, ExceptionHandler))
+
+    seen: set[int] = set()
+    while handler is not None and id(handler) not in seen:
+        seen.add(id(handler))
+        if ours(handler):
+            return True
+        try:
+            references = inspect.getclosurevars(handler)
+        except TypeError:  # not a Python function (a class, a builtin)
+            references = None
+        if references is not None:
+            names = handler.__code__.co_names
+            values = [*references.globals.values(), *references.nonlocals.values()]
+            for value in values:
+                # ``handlers.exception_handler(exc, context)``: an attribute of an imported module.
+                if ours(value) or (
+                    isinstance(value, ModuleType) and any(ours(getattr(value, name, None)) for name in names)
+                ):
+                    return True
+        handler = getattr(handler, "__wrapped__", None)
+    return False
+
+
+KEY_STYLES = ("snake", "camel")
+
+
+def check_formatter_settings(registry_settings: Any) -> list[CheckMessage]:
+    """The envelope settings every error response depends on: a typo here would make each one a 500."""
+    from errorregistry.envelope.formatters import OPTIONAL_MEMBERS, PRESETS, BaseFormatter
+
+    messages: list[CheckMessage] = []
+    envelope = registry_settings.ENVELOPE
+    if isinstance(envelope, str) and envelope not in PRESETS:  # templates: check_envelope
+        problem = ""
+        try:
+            formatter = import_string(envelope) if isinstance(envelope, str) else envelope
+        except ImportError as error:
+            problem = f"cannot be imported ({error})"
+        else:
+            if not (isinstance(formatter, type) and issubclass(formatter, BaseFormatter)):
+                problem = "is not a subclass of errorregistry.formatters.BaseFormatter"
+        if problem:
+            messages.append(
+                Error(
+                    f'ERROR_REGISTRY["ENVELOPE"] is {envelope!r}, which is not a preset and {problem}.',
+                    hint=f"Use one of {', '.join(map(repr, PRESETS))} or the dotted path of a BaseFormatter subclass.",
+                    id="errorregistry.E003",
+                )
+            )
+    key_style = registry_settings.KEY_STYLE
+    if key_style not in KEY_STYLES:
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["KEY_STYLE"] is {key_style!r}: envelope keys would silently stay snake_case.',
+                hint='Use "snake" (request_id) or "camel" (requestId).',
+                id="errorregistry.E004",
+            )
+        )
+    members = registry_settings.OPTIONAL_MEMBERS
+    if isinstance(members, (list, tuple)):
+        unknown = [m for m in members if m not in OPTIONAL_MEMBERS]
+    else:  # a lone string, None: not a list of members
+        unknown = [members]
+    if unknown:
+        messages.append(
+            Error(
+                f'ERROR_REGISTRY["OPTIONAL_MEMBERS"] names unknown members: {", ".join(map(repr, unknown))}.',
+                hint=f"Use a list of any of {', '.join(map(repr, OPTIONAL_MEMBERS))}.",
+                id="errorregistry.E005",
+            )
+        )
+    return messages
+
+
+def check_dotted_paths(registry_settings: Any) -> list[CheckMessage]:
+    """Every dotted path in ``ERROR_REGISTRY`` is imported now, not at the first error response."""
+    messages: list[CheckMessage] = []
+    catalog = registry_settings.CATALOG
+    if isinstance(catalog, str):
+        try:
+            import_string(catalog)
+        except ImportError as error:
+            messages.append(
+                Error(
+                    f'ERROR_REGISTRY["CATALOG"] is {catalog!r}, which cannot be imported ({error}).',
+                    hint="Point it at a list of errorregistry.catalog.Declaration (or a function returning one), "
+                    'e.g. "myapi.errors.CODES".',
+                    id="errorregistry.E006",
+                )
+            )
+    for path, code in dict(registry_settings.EXCEPTION_CODES).items():
+        problem = ""
+        try:
+            exception_class = import_string(path)
+        except ImportError as error:
+            problem = f"cannot be imported ({error})"
+        else:
+            if not (isinstance(exception_class, type) and issubclass(exception_class, BaseException)):
+                problem = "is not an exception class"
+        if problem:
+            messages.append(
+                Error(
+                    f'ERROR_REGISTRY["EXCEPTION_CODES"] maps {path!r} to {code!r}, but {path!r} {problem}.',
+                    hint='Use the dotted path of an exception class, e.g. "myapi.billing.OutOfCredits".',
+                    id="errorregistry.E007",
+                )
+            )
+    context = registry_settings.user_settings.get("AUDIT_CONTEXT")
+    if isinstance(context, str):
+        try:
+            import_string(context)
+        except ImportError as error:
+            messages.append(
+                Error(
+                    f'ERROR_REGISTRY["AUDIT_CONTEXT"] is {context!r}, which cannot be imported ({error}).',
+                    hint="Point it at a function (request) -> dict, or set it to None.",
+                    id="errorregistry.E008",
+                )
+            )
     return messages
 
 
@@ -154,7 +295,7 @@ def check_audit(registry_settings: Any) -> list[CheckMessage]:
                 f'ERROR_REGISTRY["AUDIT_SINKS"] is {sinks!r}: audit events would go nowhere, or somewhere unknown.',
                 hint='Use a list of "database" (the default) and/or "log" (one JSON line per event on the '
                 "errorregistry.audit.events logger).",
-                id="errorregistry.E003",
+                id="errorregistry.E009",
             )
         )
     if registry_settings.AUDIT and mode == "inline":

@@ -26,12 +26,20 @@ DEFAULTS: dict[str, Any] = {
     "OPTIONAL_MEMBERS": [],
     # Dotted path to the project's list of code declarations (errorregistry.catalog.Declaration).
     "CATALOG": None,
+    # The categories a code may have (values, or (value, label) pairs); None: the built-in list.
+    "CATEGORIES": None,
     # Exception class (dotted path) -> registry code; merged over the built-in table.
     "EXCEPTION_CODES": {},
+    # Log unexpected 5xx on django.request with the traceback (exc_info), as Django logs its 500s.
+    # False: one line naming the exception class and request ID; the traceback is in the audit only.
+    "LOG_TRACEBACKS": True,
     # Paths whose non-DRF failures are rendered as envelopes too.
     "API_PREFIXES": ["/api/"],
     # Seconds between two checks of the shared registry version.
     "RELOAD_INTERVAL": 1.0,
+    # Seconds after which a process reloads the registry even without a new version stamp:
+    # the bound on staleness when the shared cache is down and a stamp cannot travel.
+    "MAX_STALENESS": 60.0,
     "CACHE_ALIAS": "default",
     # Request IDs.
     "REQUEST_ID_HEADER": "X-Request-Id",

@@ -8,7 +8,12 @@ One failing DRF request, top-down (drf-standardized-errors' ``handler.py`` shape
    formatter, becomes an ``ErrorResponse``; the response carries ``error_outcome``,
    what the client received, as a value of the object returned;
 4. ``set_rollback``: the view's atomic block is rolled back, as DRF's own handler does;
-5. ``report``: an unexpected exception is logged and signalled like Django would.
+5. ``report``: an unexpected exception is logged and signalled like Django would: on
+   ``django.request``, with the traceback on the record's ``exc_info`` (``LOG_TRACEBACKS``).
+
+With ``DEBUG = True`` and a client whose negotiated renderer is HTML (the browsable API), a
+crash is given back to DRF (the handler returns ``None``), which re-raises it: Django shows its
+debug page and logs the traceback, as for a plain Django view; the middleware still audits it.
 
 The audit is not written here: ``RequestIdMiddleware`` reads ``response.error_outcome``
 from the response it receives and hands it to the audit after the view's transaction.
@@ -21,9 +26,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.http import HttpRequest
+from django.utils.log import request_logger
 from rest_framework.views import set_rollback
+
+from errorregistry.conf import registry_settings
 
 from errorregistry.envelope.resolution import ResolvedError, convert_exception, resolve_exception
 from errorregistry.envelope.response import ErrorResponse, render_error
@@ -40,12 +49,14 @@ class ExceptionHandler:
         self.context = context
         self.request = django_request(context)
 
-    def run(self) -> ErrorResponse:
+    def run(self) -> ErrorResponse | None:
         exc = self.convert(self.exc)
         response = self.render(self.resolve(exc))
         self.set_rollback()
         if self.is_crash(exc, response):
-            self.report(exc)
+            if self.shows_debug_page():
+                return None  # DRF re-raises: Django's debug page, log and signal, as for a plain view
+            self.report(exc, response)
         return response
 
     def convert(self, exc: BaseException) -> BaseException:
@@ -65,11 +76,20 @@ class ExceptionHandler:
         """A 5xx the code did not ask for: not a deliberate ``ApiError("service_unavailable")``."""
         return response.status_code >= 500 and not isinstance(exc, ApiError)
 
-    def report(self, exc: BaseException) -> None:
-        report_exception(self.request, exc)
+    def shows_debug_page(self) -> bool:
+        """``DEBUG`` and a client that negotiated an HTML renderer, as DRF decides for its own crashes."""
+        renderer = getattr(self.context.get("request"), "accepted_renderer", None)
+        return settings.DEBUG and getattr(renderer, "format", None) in HTML_FORMATS
+
+    def report(self, exc: BaseException, response: ErrorResponse) -> None:
+        report_exception(self.request, exc, response)
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> ErrorResponse:
+# DRF's browsable API and admin renderers: the formats for which DRF shows Django's debug page.
+HTML_FORMATS = ("html", "api", "admin")
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> ErrorResponse | None:
     """DRF's contract: the exception and the view's context in, a response out.
 
     Unexpected exceptions become a safe 500 that still reaches the logs and
@@ -83,20 +103,35 @@ def django_request(context: dict[str, Any]) -> HttpRequest:
     return getattr(request, "_request", request)
 
 
-def report_exception(request: HttpRequest, exc: BaseException) -> None:
-    """Log and signal an unexpected exception, as Django's own handler would.
+def report_exception(request: HttpRequest, exc: BaseException, response: ErrorResponse) -> None:
+    """Log and signal an unexpected exception, as Django's own handler does for its 500s.
 
-    The log line names the exception class and request ID but not its text,
-    which may quote secrets; the traceback is kept in the staff-only audit event,
-    and ``got_request_exception`` receivers (Sentry and the like) get the live exception.
+    By default the record goes to ``django.request`` with the traceback on its ``exc_info``
+    (Django's ``AdminEmailHandler``, Sentry's logging integration and the console in
+    development read it there) and the response is marked logged, so Django does not log it
+    again. ``LOG_TRACEBACKS = False`` keeps tracebacks out of the logs: one line on the
+    ``errorregistry`` logger names the class and request ID, and the traceback is only in the
+    staff-only audit event. ``got_request_exception`` receivers get the live exception either way.
     """
-    logger.error(
-        "Internal error %s.%s on %s %s (request %s); the traceback is in the audit event",
-        type(exc).__module__,
-        type(exc).__qualname__,
-        request.method,
-        request.path,
-        getattr(request, "request_id", "-"),
-        extra={"status_code": 500, "request": request},
-    )
+    if registry_settings.LOG_TRACEBACKS:
+        # Django's own record (django.utils.log.log_response, whose keyword for the exception
+        # differs between Django releases): message, path escaped, extra, exc_info.
+        request_logger.error(
+            "%s: %s",
+            response.reason_phrase,
+            request.path.encode("unicode_escape").decode("ascii"),
+            extra={"status_code": response.status_code, "request": request},
+            exc_info=exc,
+        )
+        response._has_been_logged = True  # Django's handler then does not log it a second time
+    else:
+        logger.error(
+            "Internal error %s.%s on %s %s (request %s); the traceback is in the audit event",
+            type(exc).__module__,
+            type(exc).__qualname__,
+            request.method,
+            request.path,
+            getattr(request, "request_id", "-"),
+            extra={"status_code": response.status_code, "request": request},
+        )
     got_request_exception.send(sender=None, request=request)

@@ -26,10 +26,15 @@ The request's W3C trace (``errorregistry.trace``) is made current next to its ID
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import sys
 from contextvars import ContextVar, Token
 from functools import lru_cache
+from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core.signals import got_request_exception
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
@@ -144,7 +149,11 @@ class RequestIdMiddleware:
                 resolved = resolve_exception(exception)
             else:
                 resolved = resolve_status(response.status_code)
-            return expose_request_id(request, carry_over(response, render_error(request, resolved)))
+            envelope = carry_over(response, render_error(request, resolved)).render()  # carries the ID already
+            if not shows_debug_page(request, response, exception):
+                return expose_request_id(request, envelope)
+            # Development, a browser: Django's debug page stays; the audit still gets the event.
+            response.error_outcome = envelope.error_outcome
         if not isinstance(response, ErrorResponse):
             response[registry_settings.REQUEST_ID_HEADER] = request.request_id
         expose_request_id(request, response)
@@ -170,6 +179,30 @@ def expose_request_id(request: HttpRequest, response: HttpResponse) -> HttpRespo
         if not any(name.lower() == header.lower() for name in names):
             response["Access-Control-Expose-Headers"] = ", ".join([*names, header])
     return response
+
+
+@receiver(got_request_exception)
+def _keep_uncaught(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """What failed outside a view (a middleware, a broken error-page template) reaches Django's
+    handler without ``process_exception``: keep it too, so the envelope and the audit name it."""
+    raised = _raised.get(None)
+    exception = sys.exc_info()[1]
+    if raised is None or exception is None or request is None or not is_api_path(request.path_info):
+        return
+    if not any(exception is seen for seen in raised):
+        raised.append(exception)
+
+
+def shows_debug_page(request: HttpRequest, response: HttpResponse, exception: BaseException | None) -> bool:
+    """``DEBUG``, a crash, and a client that asked for HTML: Django's debug page is what a developer
+    expects, as on a plain Django site (a client asking for JSON still gets the envelope)."""
+    return (
+        settings.DEBUG
+        and exception is not None
+        and response.status_code >= 500
+        and "text/html" in response.get("Content-Type", "")
+        and "text/html" in request.headers.get("Accept", "")
+    )
 
 
 @lru_cache(maxsize=4)

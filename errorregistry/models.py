@@ -30,6 +30,17 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def category_choices() -> list[tuple[str, str]]:
+    """``ERROR_REGISTRY["CATEGORIES"]`` (values, or (value, label) pairs), the built-in list by
+    default: read when a form is built, so a project's own categories pass the admin's validation."""
+    from errorregistry.conf import registry_settings
+
+    configured = registry_settings.CATEGORIES
+    if configured is None:
+        return list(Category.choices)
+    return [(item, item.replace("_", " ").capitalize()) if isinstance(item, str) else tuple(item) for item in configured]
+
+
 class AuditPolicy(models.TextChoices):
     ALWAYS = "always", _("Always")
     NEVER = "never", _("Never")
@@ -43,7 +54,7 @@ class ErrorCode(models.Model):
     http_status = models.PositiveSmallIntegerField(
         _("HTTP status"), validators=[MinValueValidator(400), MaxValueValidator(599)]
     )
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    category = models.CharField(_("category"), max_length=20, choices=category_choices, default=Category.OTHER)
     message = models.TextField(
         _("message"), help_text=_("Default-language text. May contain {name} placeholders filled from details.")
     )
@@ -53,7 +64,15 @@ class ErrorCode(models.Model):
         _("retry after (seconds)"), null=True, blank=True, help_text=_("Default Retry-After header value.")
     )
     docs_url = models.URLField(_("docs URL"), blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
+    # The attribute keeps its name (exports, imports, declarations use it); what it does is publishing.
+    is_active = models.BooleanField(
+        _("published"),
+        default=True,
+        help_text=_(
+            "Listed in the JSON catalog, the reference docs and the OpenAPI schema. An unpublished code is "
+            "still sent to clients when it is raised: retire it in the code first."
+        ),
+    )
     audit_policy = models.CharField(
         _("audit policy"), max_length=10, choices=AuditPolicy.choices, default=AuditPolicy.ALWAYS
     )
@@ -113,6 +132,9 @@ class ErrorEvent(models.Model):
     client_request_id = models.CharField(_("client request ID"), max_length=128, blank=True)
     code = models.CharField(_("code"), max_length=64)
     unknown_code = models.BooleanField(_("unknown code"), default=False)
+    # The code's text named a {placeholder} the error's details had no value for: the client got a
+    # generic text instead, and an admin should fix the text or the call site.
+    unfilled_placeholder = models.BooleanField(_("unfilled placeholder"), default=False)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"))
     message = models.TextField(_("message"), blank=True)
     language = models.CharField(_("language"), max_length=15, blank=True)
@@ -128,6 +150,9 @@ class ErrorEvent(models.Model):
     # Details may hold what DRF responses can carry: decimals, dates, UUIDs, lazy strings.
     details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     exception_class = models.CharField(_("exception"), max_length=200, blank=True)
+    # What DRF or Django said before the registry's text replaced it ("CSRF Failed: ...", a parse
+    # error's position, a permission class's message): support tells look-alike 4xx apart by it.
+    diagnostic = models.TextField(_("diagnostic"), blank=True, default="")
     traceback = models.TextField(_("traceback"), blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
     # W3C Trace Context (lowercase hex), from the active OpenTelemetry span or the traceparent header.
@@ -138,6 +163,9 @@ class ErrorEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("error event")
         verbose_name_plural = _("error events")
+        # Tracebacks quote exception texts (a password in a connection string, a token): seeing them
+        # is a right of its own, beyond reading events.
+        permissions = [("view_traceback", _("Can view error event tracebacks"))]
         indexes = [
             models.Index(fields=["request_id"], name="errorregistry_event_reqid"),
             # Most events carry no client ID and no user: those rows stay out of these two indexes,

@@ -17,16 +17,14 @@ from errorregistry.registry.store import publish_version, registry
 @receiver(post_save, sender=ErrorCodeTranslation)
 @receiver(post_delete, sender=ErrorCodeTranslation)
 def registry_changed(sender: type, using: str = "default", **kwargs: Any) -> None:
-    """This process sees the edit at once; others after the commit, at their next version check.
+    """Other threads and processes see the edit once it is committed; the writing thread at once.
 
-    Two forgettings, for two audiences: ``note_write`` now, for the writing thread (which also
-    forgets again once its transaction ends, committed or not); ``publish`` after the commit, for
-    this process's other threads, which may have reloaded the old rows meanwhile and would
-    otherwise wait for their next version check.
+    ``note_write`` makes the writing thread read its own transaction's view until it ends;
+    after the commit, ``publish`` stamps the shared cache (other processes reload at their
+    next check) and makes this process forget what it holds. A rollback shares nothing.
     """
     def publish() -> None:
-        publish_version()
-        registry.invalidate()
+        registry.committed(published=publish_version())
 
+    registry.note_write(using)
     transaction.on_commit(publish, using=using, robust=True)
-    registry.note_write(using, publish)

@@ -7,7 +7,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from errorregistry.registry.store import registry
-from errorregistry.envelope.response import _warned_unknown_codes
+from errorregistry.envelope.response import _warned_unfilled_codes, _warned_unknown_codes
 from tests.skip_summary import pytest_terminal_summary  # noqa: F401 - the hook, registered by name
 
 
@@ -48,6 +48,7 @@ def fresh_registry():
     registry.invalidate()
     caches["default"].clear()
     _warned_unknown_codes.clear()
+    _warned_unfilled_codes.clear()
     yield
     registry.invalidate()
 

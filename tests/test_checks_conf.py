@@ -92,3 +92,64 @@ def test_the_demo_keeps_its_postgres_connections():
 
     database = database_from_url("postgres://postgres@127.0.0.1:5432/demo")
     assert database["CONN_MAX_AGE"] > 0 and database["CONN_HEALTH_CHECKS"] is True
+
+
+def serious_ids(**overrides):
+    with override_settings(ERROR_REGISTRY={**registry_settings.user_settings, **overrides}):
+        return {m.id for m in run_checks(databases=[]) if m.id.startswith("errorregistry.") and m.is_serious()}
+
+
+@pytest.mark.parametrize(
+    "overrides, check_id",
+    [
+        ({"ENVELOPE": "problme"}, "errorregistry.E003"),
+        ({"ENVELOPE": "nope.Formatter"}, "errorregistry.E003"),
+        ({"ENVELOPE": "errorregistry.models.ErrorCode"}, "errorregistry.E003"),
+        ({"KEY_STYLE": "kebab"}, "errorregistry.E004"),
+        ({"OPTIONAL_MEMBERS": ["action", "retry_afterr"]}, "errorregistry.E005"),
+        ({"OPTIONAL_MEMBERS": "action"}, "errorregistry.E005"),
+        ({"OPTIONAL_MEMBERS": None}, "errorregistry.E005"),
+        ({"CATALOG": "nope.CODES"}, "errorregistry.E006"),
+        ({"EXCEPTION_CODES": {"nope.Err": "conflict"}}, "errorregistry.E007"),
+        ({"EXCEPTION_CODES": {"errorregistry.models.ErrorCode": "conflict"}}, "errorregistry.E007"),
+        ({"AUDIT_CONTEXT": "nope.context"}, "errorregistry.E008"),
+    ],
+)
+def test_a_misconfiguration_that_would_break_error_responses_fails_the_checks(overrides, check_id):
+    assert check_id in serious_ids(**overrides)
+
+
+def test_valid_envelope_settings_and_paths_pass_the_checks():
+    assert serious_ids(
+        ENVELOPE="errorregistry.envelope.formatters.ProblemFormatter",
+        KEY_STYLE="camel",
+        OPTIONAL_MEMBERS=["action", "docs_url"],
+        EXCEPTION_CODES={"builtins.KeyError": "not_found"},
+    ) == set()
+
+
+def wrapping_with_wraps():
+    import functools
+
+    from errorregistry.handler import exception_handler
+
+    @functools.wraps(exception_handler)
+    def handler(exc, context):
+        return exception_handler(exc, context)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    "handler",
+    ["tests.envelope.test_drop_in.wrapping_handler", "errorregistry.handler.exception_handler", wrapping_with_wraps()],
+)
+def test_a_project_handler_that_wraps_ours_is_recognised(settings, handler):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "EXCEPTION_HANDLER": handler}
+    assert "errorregistry.W001" not in check_ids()
+
+
+@pytest.mark.parametrize("handler", ["rest_framework.views.exception_handler", "nope.handler"])
+def test_a_handler_that_does_not_run_ours_is_still_reported(settings, handler):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "EXCEPTION_HANDLER": handler}
+    assert "errorregistry.W001" in check_ids()

@@ -22,6 +22,7 @@ from django.utils.functional import Promise, empty
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
+from errorregistry.envelope.resolution import original_detail
 from errorregistry.envelope.text import fill_placeholders, well_formed
 from errorregistry.models import AuditPolicy
 from errorregistry.trace import request_trace
@@ -32,6 +33,7 @@ logger = logging.getLogger("errorregistry")
 MAX_DETAILS_BYTES = 32 * 1024
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_TRACEBACK_CHARS = 64 * 1024
+MAX_DIAGNOSTIC_CHARS = 2 * 1024
 DETAILS_PREVIEW_CHARS = 2 * 1024
 
 # The columns whose values the event carries as JSON text.
@@ -66,6 +68,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "client_request_id": storable((getattr(request, "client_request_id", "") or "")[:128]),
         "code": storable(outcome.code[:64]),
         "unknown_code": outcome.unknown_code,
+        "unfilled_placeholder": outcome.unfilled_placeholder,
         "http_status": outcome.status,
         "message": storable(capped(stored_message(outcome, details), MAX_MESSAGE_CHARS)),
         "language": storable(outcome.language[:15]),
@@ -80,6 +83,9 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
         "exception_class": storable(exception_class(outcome.exception)[:200]),
+        "diagnostic": storable(capped(original_detail(outcome.exception), MAX_DIAGNOSTIC_CHARS))
+        if outcome.status < 500
+        else "",
         "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
         "created_at": timezone.now(),
         "trace_id": trace.trace_id if trace else "",

@@ -21,10 +21,12 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 def client_language(request: HttpRequest, requested: str | None = None) -> str:
     """The client's language among ``settings.LANGUAGES``.
 
-    An explicit choice (``?lang=``) wins when it is supported; then the language
-    LocaleMiddleware chose, if it ran; then Django's own choice from the language
-    cookie and the Accept-Language header (remembered per header value: parsing it
-    on every error response costs more than the rest of the choice).
+    An explicit choice (``?lang=``) wins when it is supported; then, if LocaleMiddleware
+    ran, the active language (LocaleMiddleware's choice, or what the project activated after
+    it, e.g. a user-preference middleware: field messages are in that language too); then
+    Django's own choice from the language cookie and the Accept-Language header
+    (remembered per header value: parsing it on every error response costs more than the
+    rest of the choice).
     """
     if requested:
         supported = supported_language(requested)
@@ -32,7 +34,8 @@ def client_language(request: HttpRequest, requested: str | None = None) -> str:
             return supported
     language = getattr(request, "LANGUAGE_CODE", None)
     if language:
-        return language
+        active = translation.get_language()
+        return (supported_language(active) if active else None) or language
     if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
         return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
     accept = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
@@ -72,6 +75,16 @@ def public_language(request: HttpRequest, requested: str | None) -> str:
         if supported:
             return supported
     return supported_language(settings.LANGUAGE_CODE) or settings.LANGUAGE_CODE
+
+
+def as_django_spells_it(language: str) -> str:
+    """``en-us`` -> ``en-US`` when ``settings.LANGUAGES`` spells it so: ``Content-Language`` as
+    LocaleMiddleware writes it on the project's other responses."""
+    lowered = language.lower()
+    for code, _name in settings.LANGUAGES:
+        if code.lower() == lowered:
+            return code
+    return language
 
 
 def supported_language(requested: str) -> str | None:

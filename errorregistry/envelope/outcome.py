@@ -25,6 +25,7 @@ class ErrorOutcome:
     # The message before its placeholders were filled: the audit fills it again from redacted details.
     message_template: str = ""
     unknown_code: bool = False
+    unfilled_placeholder: bool = False
     exception: BaseException | None = None
     entry: Entry | None = None
 

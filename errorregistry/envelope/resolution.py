@@ -21,7 +21,9 @@ from errorregistry.exceptions import ApiError
 from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import registry
 
-# Exception class -> code. Order matters: the first isinstance match wins.
+# Exception class -> code. The most specific class an exception is an instance of wins
+# (nearest in its MRO); on a tie, ``EXCEPTION_CODES`` beats these defaults. A bare
+# ``ObjectDoesNotExist`` is not here: like DRF, it is a bug in the view, a reported 500.
 DEFAULT_EXCEPTION_CODES: tuple[tuple[str, str], ...] = (
     ("rest_framework.exceptions.ParseError", "invalid_request"),
     ("rest_framework.exceptions.ValidationError", "validation_error"),
@@ -32,7 +34,6 @@ DEFAULT_EXCEPTION_CODES: tuple[tuple[str, str], ...] = (
     ("django.core.exceptions.PermissionDenied", "permission_denied"),
     ("rest_framework.exceptions.NotFound", "not_found"),
     ("django.http.Http404", "not_found"),
-    ("django.core.exceptions.ObjectDoesNotExist", "not_found"),
     ("rest_framework.exceptions.MethodNotAllowed", "method_not_allowed"),
     ("rest_framework.exceptions.NotAcceptable", "not_acceptable"),
     ("rest_framework.exceptions.UnsupportedMediaType", "unsupported_media_type"),
@@ -40,19 +41,24 @@ DEFAULT_EXCEPTION_CODES: tuple[tuple[str, str], ...] = (
     ("django.core.exceptions.RequestDataTooBig", "request_too_large"),
     ("django.core.exceptions.TooManyFieldsSent", "request_too_large"),
     ("django.core.exceptions.TooManyFilesSent", "request_too_large"),
-    ("django.core.exceptions.BadRequest", "invalid_request"),
-    ("django.core.exceptions.SuspiciousOperation", "invalid_request"),
+    ("django.core.exceptions.BadRequest", "bad_request"),
+    ("django.core.exceptions.SuspiciousOperation", "bad_request"),
+    # The database is down or unreachable: not a bug in the view, a retryable outage.
+    ("django.db.utils.OperationalError", "service_unavailable"),
+    ("django.db.utils.InterfaceError", "service_unavailable"),
 )
 
 # Status of an APIException (or a bare error response) -> code.
 STATUS_CODES: dict[int, str] = {
-    400: "invalid_request",
+    400: "bad_request",
     401: "not_authenticated",
     403: "permission_denied",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "gone",
+    412: "precondition_failed",
     413: "request_too_large",
     415: "unsupported_media_type",
     429: "rate_limited",
@@ -95,7 +101,7 @@ def exception_table() -> tuple[tuple[type[BaseException], str], ...]:
 def code_for_status(status: int) -> str:
     if status in STATUS_CODES:
         return builtin_name(STATUS_CODES[status])
-    return builtin_name(INTERNAL_ERROR if status >= 500 else "invalid_request")
+    return builtin_name(INTERNAL_ERROR if status >= 500 else "bad_request")
 
 
 def resolve_status(status: int) -> ResolvedError:
@@ -156,9 +162,25 @@ def resolve_exception(exc: BaseException) -> ResolvedError:
     return resolved
 
 
+def original_detail(exc: BaseException | None) -> str:
+    """DRF's or Django's own text for a failure ("CSRF Failed: ...", a parse error's position, a
+    permission class's ``message``), which the registry's text replaces. Field errors travel in
+    the details instead."""
+    if exc is None or isinstance(exc, (drf_exceptions.ValidationError, django_exceptions.ValidationError)):
+        return ""
+    if isinstance(exc, drf_exceptions.APIException):
+        return str(exc.detail)
+    return str(exc)
+
+
 def _table_code(exc: BaseException) -> str:
+    """The code of the most specific configured class ``exc`` is an instance of."""
+    mro = type(exc).__mro__
+    best_depth, best_code = len(mro) + 1, builtin_name(INTERNAL_ERROR)
     for exception_class, code in exception_table():
         if isinstance(exc, exception_class):
-            return code
-    return builtin_name(INTERNAL_ERROR)
-
+            # A virtual subclass (ABC.register) is not in the MRO: least specific.
+            depth = mro.index(exception_class) if exception_class in mro else len(mro)
+            if depth < best_depth:  # strict: on a tie the earlier row, an override, wins
+                best_depth, best_code = depth, code
+    return best_code

@@ -11,14 +11,16 @@ import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
-from errorregistry.envelope.language import client_language
+from errorregistry.envelope.language import as_django_spells_it, client_language
 from errorregistry.envelope.outcome import ErrorOutcome
-from errorregistry.envelope.resolution import ResolvedError
-from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders, utf8
+from errorregistry.envelope.resolution import STATUS_CODES, ResolvedError, original_detail
+from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders, missing_placeholders, utf8
 from errorregistry.integrations import observe
 from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
 from errorregistry.registry.store import Entry, registry
@@ -28,25 +30,42 @@ from errorregistry.trace import request_trace
 logger = logging.getLogger("errorregistry")
 
 _warned_unknown_codes: set[str] = set()
+_warned_unfilled_codes: set[str] = set()
 
 # One encoder for every response: building a JSONEncoder per call shows up on the error path.
 _encoder = DjangoJSONEncoder(ensure_ascii=False)
 
 
-class ErrorResponse(HttpResponse):
-    """A JSON error response that keeps its body as ``.data``, like DRF's Response, and
-    what the client received as ``.error_outcome``, for the audit written after it."""
+class ErrorResponse(Response):
+    """The envelope as a DRF ``Response``: its body is ``.data`` until it is rendered, so a
+    project's handler that wraps ours (``response.data[...] = ...``, as DRF documents) changes
+    what the client gets; ``.error_outcome`` is what the audit records.
+
+    A plain JSON renderer (or none: a non-DRF failure, rendered by the middleware) gets the
+    envelope encoded as always, with the formatter's content type (``application/problem+json``
+    for the ``problem`` preset); any other negotiated renderer (the browsable API's HTML page,
+    a project's camelCase or XML renderer) renders ``.data`` itself.
+    """
 
     def __init__(
         self, data: dict[str, Any], *, status: int, content_type: str, outcome: ErrorOutcome | None = None
     ) -> None:
-        super().__init__(
-            utf8(_encoder.encode(data)),
-            status=status,
-            content_type=content_type if "charset" in content_type else f"{content_type}; charset=utf-8",
-        )
-        self.data = data
+        super().__init__(data, status=status, exception=True)
+        self.envelope_content_type = content_type if "charset" in content_type else f"{content_type}; charset=utf-8"
         self.error_outcome = outcome
+
+    @property
+    def rendered_content(self) -> bytes:
+        renderer = getattr(self, "accepted_renderer", None)
+        if renderer is None or encodes_as_envelope(renderer):
+            self["Content-Type"] = self.envelope_content_type
+            return utf8(_encoder.encode(self.data))
+        return super().rendered_content
+
+
+def encodes_as_envelope(renderer: BaseRenderer) -> bool:
+    """DRF's own JSON renderer, not a subclass that changes what ``render`` writes."""
+    return isinstance(renderer, JSONRenderer) and type(renderer).render is JSONRenderer.render
 
 
 def lookup_entry(code: str) -> tuple[Entry, bool]:
@@ -70,13 +89,54 @@ def stable_title(message_template: str, status: int) -> str:
     return message_template
 
 
+def complete_texts(
+    code: str, status: int, language: str | None, texts: tuple[str, str, str], details: dict[str, Any]
+) -> tuple[str, str, str]:
+    """Texts with no unfilled ``{name}``: a text whose placeholder has no value in ``details``
+    is replaced by the generic code's for the status (``permission_denied``'s for a 403), or by
+    the status phrase ("Payment Required."), so a client never reads a raw placeholder.
+    Logged once per code."""
+    message, action, message_language = texts
+    if code not in _warned_unfilled_codes:
+        _warned_unfilled_codes.add(code)
+        logger.warning(
+            "errorregistry: code %r was raised without a value for %s; the client got a generic text instead. "
+            "Pass the value in details, or change the text in the admin",
+            code,
+            ", ".join(f"{{{name}}}" for name in [*missing_placeholders(message, details), *missing_placeholders(action, details)]),
+        )
+    generic = STATUS_CODES.get(status) or (INTERNAL_ERROR if status >= 500 else None)
+    generic = builtin_name(generic) if generic else None
+    fallbacks = [registry.get(generic)] if generic and generic != code else []
+    fallback_texts = [entry.texts(language) for entry in fallbacks if entry is not None]
+    if missing_placeholders(message, details):
+        usable = [t for t in fallback_texts if not missing_placeholders(t[0], details)]
+        message, message_language = (usable[0][0], usable[0][2]) if usable else (status_phrase(status, "Error") + ".", message_language)
+    if missing_placeholders(action, details):
+        usable = [t for t in fallback_texts if not missing_placeholders(t[1], details)]
+        action = usable[0][1] if usable else ""
+    return message, action, message_language
+
+
 def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse:
     """The envelope for ``resolved``, with its outcome attached (``response.error_outcome``)."""
     entry, unknown = lookup_entry(resolved.code)
     status = resolved.status or entry.http_status
-    message_template, action, message_language = entry.texts(client_language(request))
-    message = message_template
+    language = client_language(request)
+    message_template, action, message_language = entry.texts(language)
     details = resolved.details
+    if status < 500 and "detail" not in details and "{detail}" in message_template:
+        # The registry entry asks for DRF's own text (a permission class's message): filled now,
+        # so the audit's re-filling from redacted details finds nothing left to fill.
+        detail = original_detail(resolved.exception)
+        if detail:
+            message_template = fill_placeholders(message_template, {"detail": detail})
+    unfilled = bool(missing_placeholders(message_template, details) or missing_placeholders(action, details))
+    if unfilled:
+        message_template, action, message_language = complete_texts(
+            resolved.code, status, language, (message_template, action, message_language), details
+        )
+    message = message_template
     if details:
         message = fill_placeholders(message_template, details)
         action = fill_placeholders(action, details)
@@ -97,14 +157,15 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         trace_id=trace.trace_id if (trace := request_trace(request)) is not None else "",
     )
     outcome = ErrorOutcome(
-        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry
+        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry,
+        unfilled_placeholder=unfilled,
     )
     formatter = get_formatter()
     response = ErrorResponse(
         formatter.format(rendered), status=status, content_type=formatter.content_type, outcome=outcome
     )
     response[registry_settings.REQUEST_ID_HEADER] = request_id
-    response["Content-Language"] = message_language
+    response["Content-Language"] = as_django_spells_it(message_language)
     # The body depends on the client's language and carries this request's ID: never shared.
     response["Vary"] = "Accept-Language"
     response["Cache-Control"] = "private, no-store"

@@ -29,6 +29,14 @@ def fill_placeholders(text: str, values: Mapping[str, Any] | None) -> str:
     return PLACEHOLDER.sub(replace, text)
 
 
+def missing_placeholders(text: str, values: Mapping[str, Any] | None) -> list[str]:
+    """The ``{name}`` placeholders of ``text`` that ``values`` leaves unfilled: sent as they
+    are, a client would read a raw ``{name}``."""
+    if "{" not in text:
+        return []
+    return [name for name in PLACEHOLDER.findall(text) if not values or name not in values]
+
+
 def _as_text(value: Any) -> str:
     """Strings as they are; anything else as its ``str()``, capped at 200 characters."""
     return value if isinstance(value, str) else str(value)[:200]

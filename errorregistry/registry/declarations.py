@@ -74,6 +74,15 @@ BUILTIN_CODES: tuple[Declaration, ...] = (
         )},
     ),
     Declaration(
+        "bad_request", 400, "validation",
+        "The request was rejected as invalid.",
+        "Check the request's URL, headers and body, then send it again.",
+        translations={"fr": (
+            "La requête a été rejetée comme invalide.",
+            "Vérifiez l'URL, les en-têtes et le corps de la requête, puis renvoyez-la.",
+        )},
+    ),
+    Declaration(
         "validation_error", 400, "validation",
         "One or more fields failed validation.",
         "Fix the fields listed in details and send the request again.",
@@ -143,6 +152,24 @@ BUILTIN_CODES: tuple[Declaration, ...] = (
         translations={"fr": (
             "La requête est en conflit avec l'état actuel de la ressource.",
             "Relisez la ressource puis réessayez avec des données à jour.",
+        )},
+    ),
+    Declaration(
+        "gone", 410, "not_found",
+        "The requested resource is no longer available.",
+        "Remove references to this resource; it will not come back.",
+        translations={"fr": (
+            "La ressource demandée n'est plus disponible.",
+            "Supprimez les références à cette ressource ; elle ne reviendra pas.",
+        )},
+    ),
+    Declaration(
+        "precondition_failed", 412, "conflict",
+        "A precondition in the request headers was not met.",
+        "Fetch the resource again and retry with its current ETag or modification date.",
+        translations={"fr": (
+            "Une précondition des en-têtes de la requête n'est pas remplie.",
+            "Relisez la ressource puis réessayez avec son ETag ou sa date de modification actuels.",
         )},
     ),
     Declaration(

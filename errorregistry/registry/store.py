@@ -1,9 +1,14 @@
 """The read side of the registry: every active code and its texts, held in process memory.
 
-A version stamp in Django's cache framework is bumped by every write; each
-process re-checks it at most once per ``RELOAD_INTERVAL`` and reloads the
-whole registry (two queries) only when it changed. Looking a code up is then a
-dict access: no database, no cache.
+A version stamp in Django's cache framework is bumped by every committed write;
+each process re-checks it at most once per ``RELOAD_INTERVAL`` and reloads the
+whole registry (two queries) when it changed, or when what it holds is older than
+``MAX_STALENESS`` (the bound when the shared cache is down and no stamp travels).
+Looking a code up is then a dict access: no database, no cache.
+
+Only committed state is shared: a thread whose open transaction wrote a registry row
+reads the registry privately (its own view, uncommitted edits included) until that
+transaction ends, and never stores that view where other threads read.
 """
 
 from __future__ import annotations
@@ -14,14 +19,14 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, transaction
 from django.dispatch import receiver
 from django.utils import translation
 
@@ -142,7 +147,10 @@ class Registry:
         self._version: str | None = None
         self._content_version: str | None = None
         self._checked_at = float("-inf")
-        self._pending_write: tuple[str, Callable[[], None], int] | None = None
+        self._loaded_at = float("-inf")
+        # Per thread (a database connection is per thread): the aliases whose open
+        # transaction wrote a registry row, and whether this thread's last publish failed.
+        self._local = threading.local()
 
     # -- public API -----------------------------------------------------
 
@@ -182,52 +190,81 @@ class Registry:
             self._version = None
             self._content_version = None
             self._checked_at = float("-inf")
+            self._loaded_at = float("-inf")
+        self._forget_own_write()
+
+    def note_write(self, using: str) -> None:
+        """A registry row changed in this thread's transaction on ``using``: until it ends, this
+        thread reads the registry privately. Outside a transaction (autocommit) the row is
+        already committed: everyone forgets at once."""
+        if transaction.get_autocommit(using):
+            return  # committed already: ``transaction.on_commit`` runs ``committed()`` at once
+        self._pending_here().add(using)
+
+    def committed(self, published: bool = True) -> None:
+        """A registry write committed (``transaction.on_commit``): forget, for every thread."""
+        self.invalidate()
+        self._local.publish_failed = not published
+
+    def last_publish_failed(self) -> bool:
+        """True when this thread's last committed write could not stamp the shared cache."""
+        return getattr(self._local, "publish_failed", False)
 
     # -- internals ------------------------------------------------------
 
-    def note_write(self, using: str, on_commit: Callable[[], None]) -> None:
-        """A registry row changed inside the transaction that will run ``on_commit``.
+    def _forget_own_write(self) -> None:
+        self._local.pending = set()
 
-        Forget what we hold now. Should that transaction roll back, Django drops
-        ``on_commit`` from its queue unrun; the writing thread's next lookup notices
-        and forgets what it loaded inside the transaction.
-        """
-        self._pending_write = (using, on_commit, threading.get_ident())
-        self.invalidate()
+    def _pending_here(self) -> set[str]:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = set()
+        return pending
 
-    def _writer_transaction_ended(self) -> bool:
-        """True in the writing thread once its transaction committed or rolled back."""
-        using, callback, thread = self._pending_write
-        if thread != threading.get_ident():
+    def _in_own_write(self) -> bool:
+        """This thread's transaction wrote a registry row and is still open. Once it ended
+        without ``committed()`` running, it rolled back: nothing was shared, nothing to forget."""
+        pending = getattr(self._local, "pending", None)
+        if not pending:
             return False
-        return not any(queued[1] is callback for queued in connections[using].run_on_commit)
+        for using in list(pending):
+            if transaction.get_autocommit(using):
+                pending.discard(using)
+        return bool(pending)
 
     def _current(self) -> dict[str, Entry]:
-        if self._pending_write is not None and self._writer_transaction_ended():
-            # Committed (the callback ran) or rolled back (it was dropped): either way, what we
-            # loaded while the write was pending may never have been true.
-            self._pending_write = None
-            self.invalidate()
+        if self._in_own_write():
+            # This transaction's view, its own edits included, for this thread only: read anew on
+            # each lookup (the transaction may have ended in a rollback and a new one begun), for
+            # the rest of a transaction that wrote to the registry, which is rare (admin, sync).
+            loaded = load_entries()
+            return loaded if loaded is not None else dict(self._entries or {})
         now = time.monotonic()
         entries = self._entries
-        if entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
+        if (
+            entries is not None
+            and now - self._checked_at < registry_settings.RELOAD_INTERVAL
+            and now - self._loaded_at < registry_settings.MAX_STALENESS
+        ):
             return entries
         if not self._lock.acquire(blocking=entries is None):
             return entries  # another thread is refreshing: serve what we have rather than wait on I/O
         try:
-            if self._entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL:
+            stale = now - self._loaded_at >= registry_settings.MAX_STALENESS
+            if self._entries is not None and now - self._checked_at < registry_settings.RELOAD_INTERVAL and not stale:
                 return self._entries
             try:
                 shared_version = read_shared_version()
             except Exception:  # noqa: BLE001 - a cache outage must never fail an error response
                 logger.warning("errorregistry: cannot read the registry version from the cache", exc_info=True)
                 shared_version = self._version if self._entries is not None else None
-            if self._entries is None or shared_version != self._version:
+            if self._entries is None or shared_version != self._version or stale:
                 loaded = load_entries()
                 if loaded is not None:
                     self._entries = loaded
                     self._version = shared_version
                     self._content_version = content_version(loaded)
+                    self._loaded_at = time.monotonic()
                 elif self._entries is None:
                     self._entries = {}
             # Counted from the end of the check, so a slow cache cannot make every request pay for it.
@@ -275,12 +312,17 @@ def content_version(entries: Mapping[str, Entry]) -> str:
     return hashlib.sha256(json.dumps(canonical, default=str).encode()).hexdigest()[:32]
 
 
-def publish_version() -> None:
-    """Store a new version stamp so that every process reloads at its next check."""
+def publish_version() -> bool:
+    """Store a new version stamp so that every process reloads at its next check.
+
+    False when the cache is down: other processes then see the edit within ``MAX_STALENESS``.
+    """
     try:
         _cache().set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:  # noqa: BLE001
         logger.warning("errorregistry: cannot publish the registry version to the cache", exc_info=True)
+        return False
+    return True
 
 
 registry = Registry()

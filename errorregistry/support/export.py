@@ -24,6 +24,7 @@ EVENT_FIELDS = [
     "created_at",
     "code",
     "unknown_code",
+    "unfilled_placeholder",
     "http_status",
     "message",
     "language",
@@ -36,11 +37,12 @@ EVENT_FIELDS = [
     "client_ip",
     "user_agent",
     "exception_class",
+    "diagnostic",
 ]
 # The CSV's columns: the time first (what a spreadsheet sorts on), then the page's fields, the JSON ones last.
 COLUMNS = [
     "created_at",
-    *(name for name in EVENT_FIELDS if name not in ("created_at", "unknown_code")),
+    *(name for name in EVENT_FIELDS if name not in ("created_at", "unknown_code", "unfilled_placeholder")),
     "details",
     "context",
 ]

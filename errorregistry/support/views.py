@@ -50,6 +50,7 @@ from errorregistry.support.replay import replay
 
 SUPPORT_PERMISSION = "errorregistry.view_errorevent"
 EDIT_CODE_PERMISSION = "errorregistry.change_errorcode"
+TRACEBACK_PERMISSION = "errorregistry.view_traceback"
 RECENT_ON_SEARCH = 10
 
 # Fields shown on the event page, in the order support reads them.
@@ -165,7 +166,9 @@ class SupportViews:
             similar_suppressed=similar_suppressed(event),
             details_json=pretty_json(event.details),
             context_json=pretty_json(event.context),
-            show_traceback=event.http_status >= 500 and bool(event.traceback),
+            show_traceback=event.http_status >= 500
+            and bool(event.traceback)
+            and request.user.has_perm(TRACEBACK_PERMISSION),
             response=replay(event, entry),
             entry=entry,
             edit_code_url=self.edit_code_url(request, event.code),

@@ -7,7 +7,7 @@ import uuid
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponseNotFound, JsonResponse
+from django.http import Http404, HttpResponseGone, HttpResponseNotFound, JsonResponse
 from rest_framework import exceptions, parsers, permissions, throttling
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view, schema
@@ -151,6 +151,8 @@ def plain_django_view(request, kind: str):
         response["Last-Modified"] = "Wed, 21 Oct 2015 07:28:00 GMT"
         response["Vary"] = "Cookie"
         return response
+    if kind == "gone":
+        return HttpResponseGone("<h1>Gone</h1>")
     if kind == "cookie":
         response = HttpResponseNotFound("<h1>Not found</h1>")
         response.set_cookie("demo", "kept")

@@ -174,7 +174,7 @@ def test_a_placeholder_cannot_smuggle_a_secret_into_the_stored_message(api_clien
     ErrorCodeFactory(code="key_expired", http_status=401, message="Key {api_key} expired for {account}.")
     request = RequestFactory().get("/api/x/")
     response = render_error(request, resolve_exception(ApiError("key_expired", details={"api_key": "sk_live_X", "account": "acme"})))
-    assert json.loads(response.content)["error"]["message"] == "Key sk_live_X expired for acme."  # the caller chose to send it
+    assert json.loads(response.render().content)["error"]["message"] == "Key sk_live_X expired for acme."  # the caller chose to send it
     assert record(request, response.error_outcome)
     event = ErrorEvent.objects.get(request_id=request.request_id)
     assert event.message == "Key [redacted] expired for acme."

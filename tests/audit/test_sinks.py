@@ -96,11 +96,11 @@ def test_the_support_console_says_when_the_database_sink_is_off(url):
 def test_unknown_or_empty_sinks_are_a_system_check_error(sinks):
     with override_settings(ERROR_REGISTRY=audit(AUDIT_SINKS=sinks)):
         ids = [message.id for message in check_audit(registry_settings)]
-    assert "errorregistry.E003" in ids
+    assert "errorregistry.E009" in ids
 
 
 @pytest.mark.parametrize("sinks", [["database"], ["log"], ["database", "log"]])
 def test_valid_sinks_pass_the_check(sinks):
     with override_settings(ERROR_REGISTRY=audit(AUDIT_SINKS=sinks)):
         ids = [message.id for message in check_audit(registry_settings)]
-    assert "errorregistry.E003" not in ids
+    assert "errorregistry.E009" not in ids

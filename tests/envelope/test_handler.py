@@ -41,6 +41,7 @@ def view_raising(exc, **attrs):
 def call(exc, method="get", headers=None, **attrs):
     request = getattr(factory, method)("/api/thing/", format="json", headers=headers or {})
     response = view_raising(exc, **attrs)(request)
+    response.render()  # as Django's handler does with a DRF Response
     response.json = lambda: json.loads(response.content)  # as the test client's responses have
     return response
 
@@ -261,14 +262,32 @@ def test_handler_marks_the_request_transaction_for_rollback(atomic_requests):
 
 
 @pytest.mark.django_db
-def test_server_error_never_shows_the_exception_text(caplog):
+def test_server_error_never_shows_the_exception_text_to_the_client():
     response = call(RuntimeError("password=hunter2 SELECT * FROM secrets"))
     body = response.content.decode()
     assert response.status_code == 500
     assert "hunter2" not in body and "SELECT" not in body and "Traceback" not in body
     assert response.json()["error"]["message"] == "An unexpected error occurred."
-    assert "hunter2" not in caplog.text
-    assert "RuntimeError" in caplog.text  # still logged, by class and request ID
+
+
+@pytest.mark.django_db
+def test_server_error_is_logged_as_django_logs_its_500s_with_the_traceback(caplog):
+    response = call(RuntimeError("boom in the view"))
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert len(records) == 1  # ours, marked logged: Django does not log it a second time
+    (record,) = records
+    assert record.levelname == "ERROR" and record.getMessage() == "Internal Server Error: /api/thing/"
+    assert isinstance(record.exc_info[1], RuntimeError) and "boom in the view" in caplog.text
+    assert record.status_code == 500 and response._has_been_logged
+
+
+@pytest.mark.django_db
+def test_log_tracebacks_off_logs_the_class_and_request_id_only(caplog, settings):
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "LOG_TRACEBACKS": False}
+    response = call(RuntimeError("password=hunter2 SELECT * FROM secrets"))
+    assert response.status_code == 500
+    assert "hunter2" not in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert "RuntimeError" in caplog.text and response["X-Request-Id"] in caplog.text
 
 
 @pytest.mark.django_db
@@ -315,9 +334,30 @@ def test_client_errors_do_not_fire_got_request_exception():
 
 @pytest.mark.django_db
 def test_api_exception_with_an_unlisted_status_keeps_its_status():
-    gone = type("Gone", (exceptions.APIException,), {"status_code": 410})()
-    response = call(gone)
-    assert (response.status_code, response.json()["error"]["code"]) == (410, "invalid_request")
+    teapot = type("Teapot", (exceptions.APIException,), {"status_code": 418})()
+    response = call(teapot)
+    assert (response.status_code, response.json()["error"]["code"]) == (418, "bad_request")
+    assert response.json()["error"]["message"] == "The request was rejected as invalid."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "status, code, english, french",
+    [
+        (410, "gone", "The requested resource is no longer available.", "La ressource demandée n'est plus disponible."),
+        (412, "precondition_failed", "A precondition in the request headers was not met.",
+         "Une précondition des en-têtes de la requête n'est pas remplie."),
+        (413, "request_too_large", "The request body is too large.", "Le corps de la requête est trop volumineux."),
+        (400, "bad_request", "The request was rejected as invalid.", "La requête a été rejetée comme invalide."),
+    ],
+)
+def test_standard_statuses_have_their_own_code_in_english_and_french(status, code, english, french):
+    exc = type("Custom", (exceptions.APIException,), {"status_code": status})()
+    response = call(exc)
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    assert response.json()["error"]["message"] == english
+    response = call(exc, headers={"Accept-Language": "fr"})
+    assert response.json()["error"]["message"] == french
 
 
 @pytest.mark.django_db
@@ -354,7 +394,7 @@ def test_not_authenticated_without_a_challenge_is_a_403_as_drf_sends_it():
         def get(self, request):
             return None
 
-    response = SessionOnly.as_view()(factory.get("/api/session-only/"))
+    response = SessionOnly.as_view()(factory.get("/api/session-only/")).render()
     response.json = lambda: json.loads(response.content)
     assert (response.status_code, response.json()["error"]["code"]) == (403, "not_authenticated")
     assert "WWW-Authenticate" not in response

@@ -211,7 +211,7 @@ def test_inbound_request_id_with_cr_lf_never_reaches_a_response_header(synced, a
         ("{balance} left, {required} needed", "3 left, 10 needed"),
         ("{" * 500 + "balance" + "}" * 500, "{" * 500 + "balance" + "}" * 500),
         ("x" * TEN_KB + " {balance}", "x" * TEN_KB + " 3"),
-        ("Unknown {nope} stays.", "Unknown {nope} stays."),
+        ("Unknown {nope} is never sent raw.", "Payment Required."),  # no value: the status phrase instead
         ("Index {required[0]} stays.", "Index {required[0]} stays."),
     ],
     ids=["{0}", "{x.__class__}", "attribute chain", "{{", "}", "plain names", "brace flood", "10 KB text",

@@ -363,3 +363,57 @@ def test_an_untouched_extra_translation_row_saves_nothing(admin_client):
                              "translations-0-message": "", "translations-0-action": ""})
     assert admin_client.post(change_url(row), data).status_code == 302
     assert not row.translations.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the warning comes once the edit is committed
+def test_the_admin_says_when_an_edit_could_not_be_published_to_the_shared_cache(admin_client, settings):
+    row = ErrorCodeFactory(code="unpublished", message="Before.")
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "tests.test_faults.ExplodingCache"}}
+    response = admin_client.post(change_url(row), form_data(row, message="After."), follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("could not be reached" in m and "60 seconds" in m for m in shown), shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_published_edit_shows_no_cache_warning(admin_client):
+    row = ErrorCodeFactory(code="published", message="Before.")
+    response = admin_client.post(change_url(row), form_data(row, message="After."), follow=True)
+    assert response.status_code == 200 and ErrorCode.objects.get(code="published").message == "After."
+    assert not any("could not be reached" in str(m) for m in response.context["messages"])
+
+
+def test_a_code_survives_any_number_of_unchanged_saves_in_the_admin(admin_client):
+    from tests.admin_forms import edit_in_admin
+
+    ErrorCodeFactory(code="saved_often")
+    for _ in range(3):
+        edit_in_admin(admin_client, "saved_often")
+    assert not ErrorCode.objects.get(code="saved_often").translations.exists()
+
+
+def add_code_in_admin(client, category: str):
+    return client.post(
+        reverse("admin:errorregistry_errorcode_add"),
+        form_data(ErrorCode(code="seeded", http_status=404, category=category, message="Gone."), code="seeded"),
+    )
+
+
+def test_a_project_category_from_the_setting_passes_the_admins_validation(admin_client, settings):
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "CATEGORIES": ["auth", "validation", "resource"]}
+    assert "resource" in admin_client.get(reverse("admin:errorregistry_errorcode_add")).content.decode()
+    assert add_code_in_admin(admin_client, "resource").status_code == 302
+    assert ErrorCode.objects.get(code="seeded").category == "resource"
+
+
+def test_without_the_setting_the_built_in_categories_apply(admin_client):
+    response = add_code_in_admin(admin_client, "resource")
+    assert response.status_code == 200 and "category" in response.context["adminform"].form.errors
+    assert add_code_in_admin(admin_client, "not_found").status_code == 302
+
+
+def test_the_publish_flag_says_what_it_does_where_it_is_edited(admin_client):
+    row = ErrorCodeFactory(code="flagged")
+    page = admin_client.get(change_url(row)).content.decode()
+    assert "Published" in page and ">Active<" not in page
+    assert "still sent to clients" in page and "OpenAPI schema" in page
+    assert "By published" in admin_client.get(reverse("admin:errorregistry_errorcode_changelist")).content.decode()

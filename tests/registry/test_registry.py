@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
-def test_warm_lookup_costs_zero_queries(django_assert_num_queries):
-    ErrorCodeFactory(code="quota_exceeded", http_status=429)
+def test_warm_lookup_costs_zero_queries(django_assert_num_queries, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the write commits
+        ErrorCodeFactory(code="quota_exceeded", http_status=429)
     registry.get("quota_exceeded")
     with django_assert_num_queries(0):
         assert registry.get("quota_exceeded").http_status == 429
@@ -154,3 +155,70 @@ def test_a_rolled_back_registry_edit_is_forgotten():
     with transaction.atomic():  # as under ATOMIC_REQUESTS: a later transaction must not see it either
         assert registry.get("conflict").http_status == 409
     assert registry.get("conflict").message == "Conflict."
+
+
+def _status_seen_by_another_thread(code: str) -> int:
+    import threading
+
+    from django.db import connection
+
+    seen = []
+
+    def look():
+        try:
+            seen.append(registry.get(code).http_status)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_inside_a_transaction_reaches_other_threads_only_after_commit():
+    from django.db import transaction
+
+    ErrorCodeFactory(code="conflict", http_status=409, message="Conflict.")
+    assert registry.get("conflict").http_status == 409
+    with transaction.atomic():
+        row = ErrorCode.objects.get(code="conflict")
+        row.http_status = 499
+        row.save()
+        assert registry.get("conflict").http_status == 499  # the writing thread sees its own write
+        assert _status_seen_by_another_thread("conflict") == 409
+    assert _status_seen_by_another_thread("conflict") == 499
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_edit_never_reaches_other_threads():
+    from django.db import transaction
+
+    ErrorCodeFactory(code="conflict", http_status=409, message="Conflict.")
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        with transaction.atomic():
+            row = ErrorCode.objects.get(code="conflict")
+            row.http_status = 499
+            row.save()
+            assert registry.get("conflict").http_status == 499
+            raise Abort
+    assert _status_seen_by_another_thread("conflict") == 409
+    assert registry.get("conflict").http_status == 409
+
+
+@pytest.mark.django_db
+def test_without_a_new_stamp_a_process_reloads_after_max_staleness(settings):
+    """The cache was down when the edit was published: no stamp travels, the edit still arrives."""
+    ErrorCodeFactory(code="conflict", http_status=409)
+    settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "RELOAD_INTERVAL": 0, "MAX_STALENESS": 0.2}
+    assert registry.get("conflict").http_status == 409
+    # Another process's edit whose stamp never reached the cache: no signal, no stamp here either.
+    ErrorCode.objects.filter(code="conflict").update(http_status=499)
+    assert registry.get("conflict").http_status == 409  # same stamp, not stale yet
+    time.sleep(0.25)
+    assert registry.get("conflict").http_status == 499

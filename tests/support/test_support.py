@@ -317,7 +317,11 @@ def test_event_page_says_when_the_code_is_no_longer_in_the_registry(support_clie
     assert b"not in the registry any more" in response.content
 
 
-def test_event_page_shows_the_traceback_of_a_server_error(support_client):
+def test_event_page_shows_the_traceback_of_a_server_error_to_who_may_see_tracebacks():
+    support_client = Client()
+    support_client.force_login(
+        UserFactory(username="traceback_reader", is_staff=True, permissions=[PERM, "errorregistry.view_traceback"])
+    )
     event = ErrorEventFactory(
         code="internal_error",
         http_status=500,
@@ -330,6 +334,24 @@ def test_event_page_shows_the_traceback_of_a_server_error(support_client):
     assert 'id="support-traceback"' in text
     assert "RuntimeError: boom" in text
     assert "builtins.RuntimeError" in text
+
+
+@pytest.mark.parametrize("kind", ["staff_with_permission"])
+def test_event_page_hides_the_traceback_from_support_staff_without_the_traceback_permission(kind):
+    event = ErrorEventFactory(
+        code="internal_error",
+        http_status=500,
+        exception_class="builtins.RuntimeError",
+        traceback="Traceback (most recent call last):\nRuntimeError: secret=s3cr3t",
+    )
+    text = client_for(kind).get(event_url(event)).content.decode()
+    assert "s3cr3t" not in text and 'id="support-traceback"' not in text
+    assert "builtins.RuntimeError" in text  # the class is still listed
+
+
+def test_superusers_see_tracebacks():
+    event = ErrorEventFactory(http_status=500, traceback="Traceback (most recent call last):\nRuntimeError: boom")
+    assert "RuntimeError: boom" in client_for("superuser").get(event_url(event)).content.decode()
 
 
 def test_event_page_shows_no_traceback_for_a_client_error(support_client):
