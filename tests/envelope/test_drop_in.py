@@ -64,7 +64,7 @@ def test_problem_preset_keeps_its_media_type_through_drfs_renderer(synced, setti
     settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "ENVELOPE": "problem"}
     response = Client().get("/api/demo/errors/conflict/", headers={"Accept": "application/json"})
     assert response["Content-Type"] == "application/problem+json; charset=utf-8"
-    assert response.content.startswith(b'{"type": "about:blank", "title": ')
+    assert response.content.startswith(b'{"type": "/api/errors/reference/#code-conflict", "title": ')
 
 
 @pytest.mark.django_db
