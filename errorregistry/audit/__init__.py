@@ -15,7 +15,8 @@ from django.http import HttpRequest
 
 from errorregistry.audit.events import build_event, client_ip, should_record
 from errorregistry.audit.store import audit_alias
-from errorregistry.audit.writer import write, writer
+from errorregistry.audit.writer import write
+from errorregistry.audit.writer import writer as background_writer  # not `writer`: that name is the module
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
 
@@ -29,7 +30,7 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> bool:
     if not should_record(outcome):
         return False
     address = client_ip(request)
-    if not writer.admit(outcome.code, address, outcome.request_id):
+    if not background_writer.admit(outcome.code, address, outcome.request_id):
         return False  # a repeat in a flood: counted, not stored
     try:
         event = build_event(request, outcome)
@@ -38,13 +39,13 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> bool:
         return False
     if registry_settings.AUDIT_MODE == "inline":
         return store_now(event)
-    return writer.submit(event)
+    return background_writer.submit(event)
 
 
 def store_now(event: dict) -> bool:
     """``AUDIT_MODE = "inline"``: the event reaches its sinks before the response leaves
     (the database sink: one INSERT and its count)."""
-    return write([event], [], writer.summary)
+    return write([event], [], background_writer.summary)
 
 
 def flush_audit(timeout: float = 5.0) -> bool:
@@ -52,4 +53,4 @@ def flush_audit(timeout: float = 5.0) -> bool:
 
     For tests, management commands and benchmarks; True when done within ``timeout`` seconds.
     """
-    return writer.flush(timeout)
+    return background_writer.flush(timeout)
