@@ -319,28 +319,26 @@ def check_bars(result: dict[str, Any]) -> list[tuple[str, bool, str]]:
                     f"{off['median_us']:.0f} vs {std['median_us']:.0f} us",
                 )
             )
-        for key in ("er_sqlite", "er_pg"):
-            if key not in rows:
-                continue
-            q = rows[key]["queries"]
-            bars.append(
-                (
-                    f"{name}: {rows[key]['label']}: no query on the request thread",
-                    sum(q.values()) == 0,
-                    f"{q.get('insert')} insert, {q.get('select')} select, {q.get('other')} other",
+        query_bars = (
+            (("er_sqlite", "er_pg"), "no query on the request thread", lambda q: sum(q.values()) == 0),
+            (
+                ("er_sqlite_inline", "er_pg_inline"),
+                "one transaction (the event, its hourly count), no read",
+                lambda q: q.get("insert") == 2 and q.get("select") == 0 and q.get("other") == 0,
+            ),
+        )
+        for keys, promise, kept in query_bars:
+            for key in keys:
+                if key not in rows:
+                    continue
+                q = rows[key]["queries"]
+                bars.append(
+                    (
+                        f"{name}: {rows[key]['label']}: {promise}",
+                        kept(q),
+                        f"{q.get('insert')} insert, {q.get('select')} select, {q.get('other')} other",
+                    )
                 )
-            )
-        for key in ("er_sqlite_inline", "er_pg_inline"):
-            if key not in rows:
-                continue
-            q = rows[key]["queries"]
-            bars.append(
-                (
-                    f"{name}: {rows[key]['label']}: one transaction (the event, its hourly count), no read",
-                    q.get("insert") == 2 and q.get("select") == 0 and q.get("other") == 0,
-                    f"{q.get('insert')} insert, {q.get('select')} select, {q.get('other')} other",
-                )
-            )
         sqlite = rows["er_sqlite"]
         bars.append((f"{name}: audit on SQLite <= 1.30x DRF", sqlite["ratio"] <= 1.30, f"{sqlite['ratio']:.3f}x"))
     success = views["success"]
