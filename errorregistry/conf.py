@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -11,6 +13,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 SETTING_NAME = "ERROR_REGISTRY"
+T = TypeVar("T")
 
 DEFAULTS: dict[str, Any] = {
     # Envelope: a preset name ("error", "detail", "status", "problem", "drf-standardized-errors"),
@@ -126,6 +129,19 @@ class ErrorRegistrySettings:
         for name in DEFAULTS:
             self.__dict__.pop(name, None)
         self._user = None
+        for cached in _derived:
+            cached.cache_clear()
+
+
+_derived: list[Any] = []
+
+
+def derived_from_settings(function: Callable[[], T]) -> Callable[[], T]:
+    """Cache what ``function`` builds from the settings until they change: the error path
+    reads a formatter or a table built once, it does not rebuild or re-validate it per response."""
+    cached = functools.cache(function)
+    _derived.append(cached)
+    return cached
 
 
 registry_settings = ErrorRegistrySettings()

@@ -39,7 +39,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from errorregistry import audit
-from errorregistry.conf import registry_settings
+from errorregistry.conf import derived_from_settings, registry_settings
 from errorregistry.envelope.resolution import resolve_exception, resolve_status
 from errorregistry.envelope.response import ErrorResponse, render_error
 from errorregistry.integrations import observe, sentry
@@ -174,7 +174,10 @@ def expose_request_id(request: HttpRequest, response: HttpResponse) -> HttpRespo
     """
     if is_api_path(request.path_info):
         header = registry_settings.REQUEST_ID_HEADER
-        exposed = response.get("Access-Control-Expose-Headers", "")
+        exposed = response.get("Access-Control-Expose-Headers")
+        if not exposed:
+            response["Access-Control-Expose-Headers"] = header
+            return response
         names = [name.strip() for name in exposed.split(",") if name.strip()]
         if not any(name.lower() == header.lower() for name in names):
             response["Access-Control-Expose-Headers"] = ", ".join([*names, header])
@@ -212,7 +215,12 @@ def meta_key(header: str) -> str:
 
 
 def is_api_path(path: str) -> bool:
-    return any(path.startswith(prefix) for prefix in registry_settings.API_PREFIXES)
+    return path.startswith(api_prefixes())
+
+
+@derived_from_settings
+def api_prefixes() -> tuple[str, ...]:
+    return tuple(registry_settings.API_PREFIXES)
 
 
 def needs_envelope(request: HttpRequest, response: HttpResponse, exception: BaseException | None = None) -> bool:

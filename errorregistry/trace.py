@@ -59,6 +59,9 @@ def trace_of(request: HttpRequest) -> TraceContext | None:
 
 
 def request_trace(request: HttpRequest) -> TraceContext | None:
-    """The trace the middleware found for the current request, or worked out now if it did not run."""
-    found = current_trace.get()
-    return found if found is not None else trace_of(request)
+    """The trace the middleware found for the request (None: it has none), or worked out now if
+    the middleware did not run."""
+    try:
+        return request.trace_context
+    except AttributeError:
+        return trace_of(request)

@@ -22,7 +22,6 @@ from django.utils.functional import Promise, empty
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.outcome import ErrorOutcome
-from errorregistry.envelope.resolution import original_detail
 from errorregistry.envelope.text import fill_placeholders, well_formed
 from errorregistry.models import AuditPolicy
 from errorregistry.trace import request_trace
@@ -82,10 +81,8 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "client_ip": client_ip(request) if registry_settings.AUDIT_CLIENT_IP else None,
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
-        "exception_class": storable(exception_class(outcome.exception)[:200]),
-        "diagnostic": storable(capped(original_detail(outcome.exception), MAX_DIAGNOSTIC_CHARS))
-        if outcome.status < 500
-        else "",
+        "exception_class": storable(outcome.exception_class[:200]),
+        "diagnostic": storable(capped(outcome.diagnostic, MAX_DIAGNOSTIC_CHARS)),
         "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
         "created_at": timezone.now(),
         "trace_id": trace.trace_id if trace else "",
@@ -99,10 +96,6 @@ def stored_message(outcome: ErrorOutcome, redacted_details: dict[str, Any]) -> s
     if not redacted_details or not outcome.message_template:
         return outcome.message
     return fill_placeholders(outcome.message_template, redacted_details)
-
-
-def exception_class(exc: BaseException | None) -> str:
-    return f"{type(exc).__module__}.{type(exc).__qualname__}" if exc is not None else ""
 
 
 def traceback_of(exc: BaseException | None) -> str:

@@ -31,7 +31,7 @@ from django.db import DataError, IntegrityError, connections
 from errorregistry.audit.events import event_as_json
 from errorregistry.audit.flood import Flood, FloodGate, FloodLimit
 from errorregistry.audit.store import audit_alias, insert_rows
-from errorregistry.conf import registry_settings
+from errorregistry.conf import derived_from_settings, registry_settings
 
 logger = logging.getLogger("errorregistry")
 audit_logger = logging.getLogger("errorregistry.audit")
@@ -300,7 +300,12 @@ class AuditWriter:
         """Wait for events, then up to ``AUDIT_FLUSH_INTERVAL`` more for the batch to fill."""
         batch_size = registry_settings.AUDIT_BATCH_SIZE
         with self._cond:
-            while self._thread is me and not self._pending and not self._flushing:
+            # Nothing queued: sleep until an event, a flush or a stop. A flush with nothing left to
+            # store must not wake the thread either: it would spin, holding the GIL, until the
+            # flushing thread gets to see that everything is settled.
+            while self._thread is me and not self._pending:
+                if self._flushing and self.gate.has_open():
+                    break  # a flush stores every open flood count
                 if not self._cond.wait(1.0) and self.gate.has_open():
                     break  # idle, but a flood window may have closed
             if self._thread is not me:  # shut down, or replaced after a shutdown that timed out
@@ -319,16 +324,10 @@ class AuditWriter:
         return events, floods, False
 
 
-_flood_limit_cache: tuple[Any, FloodLimit | None] = (object(), None)
-
-
+@derived_from_settings
 def flood_limit() -> FloodLimit | None:
-    """``AUDIT_FLOOD_LIMIT`` parsed once per value of the setting."""
-    global _flood_limit_cache
-    setting = registry_settings.AUDIT_FLOOD_LIMIT
-    if _flood_limit_cache[0] is not setting:
-        _flood_limit_cache = (setting, FloodLimit.from_setting(setting))
-    return _flood_limit_cache[1]
+    """``AUDIT_FLOOD_LIMIT``, parsed once per value of the setting."""
+    return FloodLimit.from_setting(registry_settings.AUDIT_FLOOD_LIMIT)
 
 
 writer = AuditWriter()

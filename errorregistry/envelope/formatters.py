@@ -6,25 +6,21 @@ Every failure, DRF or not, goes through the same formatter, so switching the
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
 from rest_framework.settings import api_settings
 
-from errorregistry.conf import registry_settings
+from errorregistry.conf import derived_from_settings, registry_settings
 from errorregistry.envelope.template import (
     DEFAULT_FIELD_ERRORS,
     OPTIONAL_MEMBERS,
+    CompiledEnvelope,
     camel,
-    error_values,
-    fill,
-    layout_field_errors,
     preset_template,
 )
 
@@ -49,6 +45,8 @@ class RenderedError:
     instance: str = ""
     language: str = ""
     title: str = ""
+    # RFC 9457's type; "" stands for the code's anchor on the reference page, looked up
+    # (``reference_anchor``) only by an envelope that shows it.
     type: str = "about:blank"
     category: str = ""
     trace_id: str = ""  # the request's W3C trace, when it was traced
@@ -93,21 +91,10 @@ class RenderedError:
             instance=instance,
             language=language,
             title=title or message,
-            type=entry.docs_url or reference_anchor(code or entry.code),
+            type=entry.docs_url,
             category=entry.category,
             trace_id=trace_id,
         )
-
-
-def reference_anchor(code: str) -> str:
-    """The code's row on the public reference page (``/api/errors/reference/#code-not_found``),
-    or ``about:blank`` when the project does not serve the page."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return f"{reverse('errorregistry:reference')}#code-{code}"
-    except NoReverseMatch:
-        return "about:blank"
 
 
 class BaseFormatter(ABC):
@@ -169,12 +156,13 @@ class TemplateFormatter(BaseFormatter):
         super().__init__(key_style=key_style, optional_members=optional_members)
         self.template = template if template is not None else preset_template(self.preset, key_style, self.optional_members)
         self.field_errors = field_errors if field_errors is not None else DEFAULT_FIELD_ERRORS
+        self.compiled = CompiledEnvelope(self.template, self.field_errors)
 
     def format(self, error: RenderedError) -> dict[str, Any]:
-        return fill(self.template, self.values(error))
+        return self.compiled.fill(self.values(error))
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:
-        return error_values(error, self.template, self.field_errors)
+        return self.compiled.values(error)
 
 
 class ErrorFormatter(TemplateFormatter):
@@ -226,8 +214,8 @@ class StandardizedErrorsFormatter(TemplateFormatter):
             if source == "errors":
                 if error.errors:
                     named = [dict(e, field=e["field"] or api_settings.NON_FIELD_ERRORS_KEY) for e in error.errors]
-                    return layout_field_errors(named, self.field_errors)
-                return layout_field_errors([{"field": None, "code": error.code, "message": error.message}], self.field_errors)
+                    return self.compiled.field_errors(named)
+                return self.compiled.field_errors([{"field": None, "code": error.code, "message": error.message}])
             return base(source)
 
         return value
@@ -242,26 +230,13 @@ PRESETS: dict[str, type[TemplateFormatter]] = {
 }
 
 
+@derived_from_settings
 def get_formatter() -> BaseFormatter:
-    """The configured formatter (cached until the settings change)."""
-    return _build_formatter(
-        _hashable(registry_settings.ENVELOPE),
-        _hashable(registry_settings.FIELD_ERRORS),
-        registry_settings.KEY_STYLE,
-        tuple(registry_settings.OPTIONAL_MEMBERS),
-    )
-
-
-def _hashable(value: Any) -> Any:
-    """Templates are dicts: cached by their JSON text (anything else as it is)."""
-    return value if isinstance(value, str) else "json:" + json.dumps(value, sort_keys=False, default=repr)
-
-
-@lru_cache(maxsize=16)
-def _build_formatter(envelope: str, field_errors: str, key_style: str, optional_members: tuple[str, ...]) -> BaseFormatter:
-    layout = json.loads(field_errors.removeprefix("json:")) if field_errors.startswith("json:") else field_errors
-    if envelope.startswith("json:"):
-        return TemplateFormatter(json.loads(envelope.removeprefix("json:")), layout)
+    """The configured formatter, built once per value of the settings."""
+    envelope, layout = registry_settings.ENVELOPE, registry_settings.FIELD_ERRORS
+    key_style, optional_members = registry_settings.KEY_STYLE, tuple(registry_settings.OPTIONAL_MEMBERS)
+    if not isinstance(envelope, str):
+        return TemplateFormatter(envelope, layout)
     if envelope in PRESETS:
         return PRESETS[envelope](field_errors=layout, key_style=key_style, optional_members=optional_members)
     formatter_class = import_string(envelope)

@@ -26,7 +26,13 @@ class ErrorOutcome:
     message_template: str = ""
     unknown_code: bool = False
     unfilled_placeholder: bool = False
+    # The live exception of a 5xx only (its traceback, OpenTelemetry's ``record_exception``).
+    # A client error keeps what the audit reads instead: the response outlives the view in a
+    # reference cycle (DRF's renderer context), and a live traceback would keep every frame of
+    # the request's stack with it until the garbage collector ran.
     exception: BaseException | None = None
+    exception_class: str = ""  # dotted name of the exception's class, "" when none was raised
+    diagnostic: str = ""  # DRF's or Django's own text for a client error (``original_detail``)
     entry: Entry | None = None
 
     @property
@@ -56,3 +62,8 @@ class ErrorOutcome:
         if self.rendered.errors:
             details["errors"] = self.rendered.errors
         return details
+
+
+def qualified_name(exc: BaseException | None) -> str:
+    """``rest_framework.exceptions.NotAuthenticated``; "" for no exception."""
+    return f"{type(exc).__module__}.{type(exc).__qualname__}" if exc is not None else ""

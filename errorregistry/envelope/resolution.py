@@ -7,7 +7,6 @@ middleware that covers non-DRF failures, so both map failures identically.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.core import exceptions as django_exceptions
@@ -15,7 +14,7 @@ from django.utils.module_loading import import_string
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.serializers import as_serializer_error
 
-from errorregistry.conf import registry_settings
+from errorregistry.conf import derived_from_settings, registry_settings
 from errorregistry.envelope.validation import field_errors
 from errorregistry.exceptions import ApiError
 from errorregistry.registry.declarations import INTERNAL_ERROR, builtin_name
@@ -81,21 +80,19 @@ class ResolvedError:
     status: int | None = None
 
 
-@lru_cache(maxsize=8)
-def _exception_table(
-    overrides: tuple[tuple[str, str], ...], renames: tuple[tuple[str, str], ...]
-) -> tuple[tuple[type[BaseException], str], ...]:
-    table = [(import_string(path), code) for path, code in overrides]
-    names = dict(renames)
+@derived_from_settings
+def exception_table() -> tuple[tuple[type[BaseException], str], ...]:
+    """The configured class -> code table: ``EXCEPTION_CODES`` first, then the defaults."""
+    table = [(import_string(path), code) for path, code in registry_settings.EXCEPTION_CODES.items()]
+    names = registry_settings.BUILTIN_CODE_NAMES
     table += [(import_string(path), names.get(code, code)) for path, code in DEFAULT_EXCEPTION_CODES]
     return tuple(table)
 
 
-def exception_table() -> tuple[tuple[type[BaseException], str], ...]:
-    """The configured class -> code table: ``EXCEPTION_CODES`` first, then the defaults."""
-    return _exception_table(
-        tuple(registry_settings.EXCEPTION_CODES.items()), tuple(registry_settings.BUILTIN_CODE_NAMES.items())
-    )
+@derived_from_settings
+def _codes_by_class() -> dict[type[BaseException], str]:
+    """``_table_code``'s answers so far: the table is walked once per exception class."""
+    return {}
 
 
 def code_for_status(status: int) -> str:
@@ -175,6 +172,14 @@ def original_detail(exc: BaseException | None) -> str:
 
 def _table_code(exc: BaseException) -> str:
     """The code of the most specific configured class ``exc`` is an instance of."""
+    known = _codes_by_class()
+    code = known.get(type(exc))
+    if code is None:
+        code = known[type(exc)] = _most_specific_code(exc)
+    return code
+
+
+def _most_specific_code(exc: BaseException) -> str:
     mro = type(exc).__mro__
     best_depth, best_code = len(mro) + 1, builtin_name(INTERNAL_ERROR)
     for exception_class, code in exception_table():

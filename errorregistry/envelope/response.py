@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from errorregistry.conf import registry_settings
 from errorregistry.envelope.formatters import RenderedError, get_formatter, status_phrase
 from errorregistry.envelope.language import as_django_spells_it, client_language
-from errorregistry.envelope.outcome import ErrorOutcome
+from errorregistry.envelope.outcome import ErrorOutcome, qualified_name
 from errorregistry.envelope.resolution import STATUS_CODES, ResolvedError, original_detail
 from errorregistry.envelope.text import PLACEHOLDER, fill_placeholders, missing_placeholders, utf8
 from errorregistry.integrations import observe
@@ -156,9 +156,12 @@ def render_error(request: HttpRequest, resolved: ResolvedError) -> ErrorResponse
         title=stable_title(message_template, status),
         trace_id=trace.trace_id if (trace := request_trace(request)) is not None else "",
     )
+    exception = resolved.exception
     outcome = ErrorOutcome(
-        rendered, message_template=message_template, unknown_code=unknown, exception=resolved.exception, entry=entry,
-        unfilled_placeholder=unfilled,
+        rendered, message_template=message_template, unknown_code=unknown, entry=entry, unfilled_placeholder=unfilled,
+        exception=exception if status >= 500 else None,
+        exception_class=qualified_name(exception),
+        diagnostic=original_detail(exception) if status < 500 else "",
     )
     formatter = get_formatter()
     response = ErrorResponse(

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.settings import api_settings
 
+from errorregistry.envelope.anchor import reference_anchor
+
 if TYPE_CHECKING:
     from errorregistry.envelope.formatters import RenderedError
 
@@ -48,31 +50,62 @@ def parse_expression(value: str) -> Expression | None:
 
 
 def is_empty(value: Any) -> bool:
-    return any(value is empty or (type(value) is type(empty) and value == empty) for empty in EMPTY)
+    """None, "", {} or [] (exactly those types: 0 and False are values)."""
+    return value is None or (type(value) in _EMPTY_TYPES and not value)
 
 
-def fill(template: Any, values: Callable[[str], Any], *, drop_empty: bool = True) -> Any:
-    """``template`` with every expression replaced by ``values(source)``; empty members dropped."""
+_EMPTY_TYPES = frozenset(type(empty) for empty in EMPTY if empty is not None)
+
+# A compiled template: the values of one error in, the filled body out.
+Filler = Callable[[Callable[[str], Any]], Any]
+
+
+def compile_template(template: Any, *, drop_empty: bool = True) -> Filler:
+    """``template`` parsed once into a function of ``values``: the error path fills, it never parses.
+
+    ``values(source)`` gives a source's value; an expression takes the first non-empty of
+    its sources; with ``drop_empty`` a member that comes out empty is left out, unless it is
+    a constant or ends in ``!``."""
     if isinstance(template, Mapping):
-        out: dict[str, Any] = {}
-        for key, member in template.items():
-            value = fill(member, values, drop_empty=drop_empty)
-            keep = not drop_empty or not is_empty(value) or _constant(member) or _keeps_empty(member)
-            if keep:
-                out[key] = value
-        return out
+        members = tuple(
+            (key, compile_template(member, drop_empty=drop_empty),
+             not drop_empty or _constant(member) or _keeps_empty(member))
+            for key, member in template.items()
+        )
+
+        def fill_mapping(values: Callable[[str], Any]) -> dict[str, Any]:
+            out = {}
+            for key, fill_member, always in members:
+                value = fill_member(values)
+                if always or not is_empty(value):
+                    out[key] = value
+            return out
+
+        return fill_mapping
     if isinstance(template, list):
-        return [fill(item, values, drop_empty=drop_empty) for item in template]
-    if isinstance(template, str):
-        expression = parse_expression(template)
-        if expression is None:
-            return template
-        for source in expression.sources:
+        items = tuple(compile_template(item, drop_empty=drop_empty) for item in template)
+        return lambda values: [fill_item(values) for fill_item in items]
+    expression = parse_expression(template) if isinstance(template, str) else None
+    if expression is None:
+        return lambda values: template
+    *firsts, last = expression.sources
+    if not firsts:
+        return lambda values: values(last)
+
+    def fill_first_non_empty(values: Callable[[str], Any]) -> Any:
+        for source in firsts:
             value = values(source)
             if not is_empty(value):
                 return value
-        return values(expression.sources[-1])
-    return template
+        return values(last)
+
+    return fill_first_non_empty
+
+
+def fill(template: Any, values: Callable[[str], Any], *, drop_empty: bool = True) -> Any:
+    """``template`` with every expression replaced by ``values(source)``; empty members dropped.
+    (Once; a formatter compiles its template with ``compile_template`` and fills that.)"""
+    return compile_template(template, drop_empty=drop_empty)(values)
 
 
 def _constant(member: Any) -> bool:
@@ -152,19 +185,30 @@ def json_pointer(field: str | None) -> str:
     return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in field.split("."))
 
 
-def layout_field_errors(errors: list[dict[str, Any]] | None, layout: Any) -> Any:
-    """The field errors as ``layout`` says: ``"map"`` -> ``{"dot.path": "message"}`` (messages of one
+class FieldErrorLayout:
+    """A field-error layout compiled once: ``"map"`` -> ``{"dot.path": "message"}`` (messages of one
     field joined by a space; errors not tied to a field under DRF's non-field key), else a list
     of ``layout`` items. Item members stay even when empty: a non-field error has ``field: null``."""
-    if not errors:
-        return None
-    if layout == "map":
-        mapped: dict[str, str] = {}
-        for error in errors:
-            key = error["field"] or api_settings.NON_FIELD_ERRORS_KEY
-            mapped[key] = f"{mapped[key]} {error['message']}" if key in mapped else error["message"]
-        return mapped
-    return [fill(layout, _field_error_values(error), drop_empty=False) for error in errors]
+
+    def __init__(self, layout: Any) -> None:
+        self.layout = layout
+        self.fill_item = None if layout == "map" else compile_template(layout, drop_empty=False)
+
+    def __call__(self, errors: list[dict[str, Any]] | None) -> Any:
+        if not errors:
+            return None
+        if self.fill_item is None:
+            mapped: dict[str, str] = {}
+            for error in errors:
+                key = error["field"] or api_settings.NON_FIELD_ERRORS_KEY
+                mapped[key] = f"{mapped[key]} {error['message']}" if key in mapped else error["message"]
+            return mapped
+        return [self.fill_item(_field_error_values(error)) for error in errors]
+
+
+def layout_field_errors(errors: list[dict[str, Any]] | None, layout: Any) -> Any:
+    """The field errors as ``layout`` says (see ``FieldErrorLayout``)."""
+    return FieldErrorLayout(layout)(errors)
 
 
 def _field_error_values(error: Mapping[str, Any]) -> Callable[[str], Any]:
@@ -176,25 +220,36 @@ def _field_error_values(error: Mapping[str, Any]) -> Callable[[str], Any]:
     return value
 
 
-# -- the values of one error -----------------------------------------------------------
+# -- an envelope, compiled --------------------------------------------------------------
 
 
-def error_values(error: RenderedError, template: Any, field_layout: Any) -> Callable[[str], Any]:
-    """Source name -> value for ``error``. ``$details`` carries the field errors under ``errors``
-    when the template has no ``$field_errors`` of its own: field errors are never dropped."""
-    laid_out = layout_field_errors(error.errors, field_layout)
+class CompiledEnvelope:
+    """An envelope template and its field-error layout, parsed once per formatter."""
 
-    def value(source: str) -> Any:
-        if source == "field_errors":
-            return laid_out
-        if source == "details":
-            details = dict(error.details)
-            if laid_out is not None and not uses(template, "field_errors"):
-                details["errors"] = laid_out
-            return details
-        return getattr(error, source)
+    def __init__(self, template: Any, field_layout: Any) -> None:
+        self.fill = compile_template(template)
+        self.field_errors = FieldErrorLayout(field_layout)
+        # Field errors are never dropped: without a $field_errors member they go under $details.
+        self.details_carry_field_errors = not uses(template, "field_errors")
 
-    return value
+    def values(self, error: RenderedError) -> Callable[[str], Any]:
+        """Source name -> value for ``error``."""
+        laid_out = self.field_errors(error.errors)
+        carried = laid_out if self.details_carry_field_errors else None
+
+        def value(source: str) -> Any:
+            if source == "field_errors":
+                return laid_out
+            if source == "details":
+                details = dict(error.details)
+                if carried is not None:
+                    details["errors"] = carried
+                return details
+            if source == "type":
+                return error.type or reference_anchor(error.code)
+            return getattr(error, source)
+
+        return value
 
 
 # -- the presets ------------------------------------------------------------------------

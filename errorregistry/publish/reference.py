@@ -20,11 +20,11 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy
 
 from errorregistry.conf import registry_settings
+from errorregistry.envelope.anchor import reference_anchor
 from errorregistry.envelope.formatters import (
     BaseFormatter,
     RenderedError,
     get_formatter,
-    reference_anchor,
     status_phrase,
 )
 from errorregistry.envelope.language import supported_language
