@@ -29,9 +29,12 @@ def hour_of(moment: datetime) -> datetime:
 
 
 def tally(events: Iterable[dict[str, Any]]) -> list[tuple[str, datetime, int]]:
-    """(code, hour, how many) for a batch of events, sorted: the order rows are locked in."""
-    counter = Counter((event["code"], hour_of(event["created_at"])) for event in events)
-    return sorted((code, hour, n) for (code, hour), n in counter.items())
+    """(code, hour, how many) for a batch of events, sorted: the order rows are locked in.
+
+    Events are grouped by the hour number since the epoch (``hour_of`` per event, two datetime
+    copies each, was a tenth of the writer's work); a batch has only a few (code, hour) pairs."""
+    counter = Counter((event["code"], int(event["created_at"].timestamp() // 3600)) for event in events)
+    return sorted((code, datetime.fromtimestamp(hour * 3600, UTC), n) for (code, hour), n in counter.items())
 
 
 def add_counts(cursor: Any, connection: BaseDatabaseWrapper, tallies: Sequence[tuple[str, datetime, int]]) -> None:

@@ -168,6 +168,8 @@ def is_utf8(text: str) -> bool:
 def storable(value: Any) -> Any:
     """A copy of ``value`` whose strings any database accepts: clients can put NUL bytes and lone
     surrogates in paths, headers and JSON, which PostgreSQL text and jsonb (and SQLite) refuse."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value  # nearly every value: checked in C, returned as it is
     if isinstance(value, Promise):  # a lazy translation in a project's catalog
         value = str(value)
     if isinstance(value, str):

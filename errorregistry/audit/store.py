@@ -93,8 +93,10 @@ class Statement:
     def values(self, row: dict[str, Any], connection: BaseDatabaseWrapper, *, for_copy: bool = False) -> list[Any]:
         if for_copy:  # psycopg adapts dates and addresses itself in COPY
             return [row[field.attname] for field in self.fields]
+        # prepared=True: the event holds Python values of the right type already (an aware
+        # datetime, an address string), so only the database's adaptation is left to do.
         return [
-            field.get_db_prep_save(row[field.attname], connection) if prepare else row[field.attname]
+            field.get_db_prep_value(row[field.attname], connection, prepared=True) if prepare else row[field.attname]
             for field, prepare in zip(self.fields, self.prepared)
         ]
 

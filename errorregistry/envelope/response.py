@@ -8,6 +8,7 @@ travels with the response it returns (``response.error_outcome``), for the audit
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -81,6 +82,7 @@ def lookup_entry(code: str) -> tuple[Entry, bool]:
     return fallback, True
 
 
+@lru_cache(maxsize=512)
 def stable_title(message_template: str, status: int) -> str:
     """RFC 9457's ``title``, the same for every occurrence of a code: its text when that has no
     placeholder to fill, else the status's reason phrase."""
