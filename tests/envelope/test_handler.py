@@ -1,12 +1,14 @@
 """The DRF exception handler: every failure becomes the configured envelope."""
 
+import gc
 import json
+import types
 
 import pytest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.test import APIRequestFactory
@@ -430,3 +432,37 @@ def test_a_subclass_overrides_one_step_and_keeps_the_others():
     assert overridden.json()["error"]["details"] == {"missing": "'sku-1'"}
     assert overridden.error_outcome.code == "conflict"  # the outcome travels with the response
     assert (inherited.status_code, inherited.json()["error"]["code"]) == (404, "not_found")
+
+
+def _frames_named(name):
+    return [o for o in gc.get_objects() if isinstance(o, types.FrameType) and o.f_code.co_name == name]
+
+
+@pytest.mark.django_db
+def test_a_client_error_keeps_no_stack_alive_after_the_response(client):
+    """DRF keeps the response in a reference cycle with the view (its renderer context): an outcome
+    holding the live exception kept its traceback, and with it every frame of the request's stack,
+    until the garbage collector ran. A client error keeps what the audit reads instead."""
+    gc.collect()
+    gc.disable()
+    try:
+        response = client.get("/api/demo/account/")
+        left = _frames_named("permission_denied")
+    finally:
+        gc.enable()
+    assert response.status_code == 401
+    assert not left
+    outcome = response.error_outcome
+    assert outcome.exception is None
+    assert outcome.exception_class == "rest_framework.exceptions.NotAuthenticated"
+    assert outcome.diagnostic == "Authentication credentials were not provided."
+
+
+@pytest.mark.django_db
+def test_a_crash_keeps_its_exception_for_the_traceback():
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/demo/crash/")
+    assert response.status_code == 500
+    assert isinstance(response.error_outcome.exception, RuntimeError)
+    assert response.error_outcome.exception_class == "builtins.RuntimeError"
+    assert response.error_outcome.diagnostic == ""  # a crash's own text never reaches the audit's diagnostic
