@@ -86,18 +86,19 @@ class Statement:
         self.insert_sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
         self.copy_sql = f"COPY {table} ({columns}) FROM STDIN" if connection.vendor == "postgresql" else ""
         # Which values need the field's own preparation (dates, IP addresses); the rest go as they are.
-        self.prepared = [
-            not isinstance(field, PLAIN_FIELDS) and field.attname not in JSON_COLUMNS for field in self.fields
+        self.columns = [
+            (field.attname, None if isinstance(field, PLAIN_FIELDS) or field.attname in JSON_COLUMNS else field)
+            for field in self.fields
         ]
 
     def values(self, row: dict[str, Any], connection: BaseDatabaseWrapper, *, for_copy: bool = False) -> list[Any]:
         if for_copy:  # psycopg adapts dates and addresses itself in COPY
-            return [row[field.attname] for field in self.fields]
+            return [row[name] for name, _ in self.columns]
         # prepared=True: the event holds Python values of the right type already (an aware
         # datetime, an address string), so only the database's adaptation is left to do.
         return [
-            field.get_db_prep_value(row[field.attname], connection, prepared=True) if prepare else row[field.attname]
-            for field, prepare in zip(self.fields, self.prepared)
+            row[name] if field is None else field.get_db_prep_value(row[name], connection, prepared=True)
+            for name, field in self.columns
         ]
 
 

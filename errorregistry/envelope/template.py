@@ -67,17 +67,19 @@ def compile_template(template: Any, *, drop_empty: bool = True) -> Filler:
     its sources; with ``drop_empty`` a member that comes out empty is left out, unless it is
     a constant or ends in ``!``."""
     if isinstance(template, Mapping):
+        # A member that is one "$source" is looked up directly; anything else is filled by its own
+        # compiled function. The emptiness test is written out: the error path calls no helper.
         members = tuple(
-            (key, compile_template(member, drop_empty=drop_empty),
+            (key, _single_source(member), compile_template(member, drop_empty=drop_empty),
              not drop_empty or _constant(member) or _keeps_empty(member))
             for key, member in template.items()
         )
 
         def fill_mapping(values: Callable[[str], Any]) -> dict[str, Any]:
             out = {}
-            for key, fill_member, always in members:
-                value = fill_member(values)
-                if always or not is_empty(value):
+            for key, source, fill_member, always in members:
+                value = values(source) if source is not None else fill_member(values)
+                if always or not (value is None or (type(value) in _EMPTY_TYPES and not value)):
                     out[key] = value
             return out
 
@@ -100,6 +102,14 @@ def compile_template(template: Any, *, drop_empty: bool = True) -> Filler:
         return values(last)
 
     return fill_first_non_empty
+
+
+def _single_source(member: Any) -> str | None:
+    """The source of a member written as one ``"$source"`` (or ``"$source!"``), else None."""
+    expression = parse_expression(member) if isinstance(member, str) else None
+    if expression is None or len(expression.sources) != 1:
+        return None
+    return expression.sources[0]
 
 
 def fill(template: Any, values: Callable[[str], Any], *, drop_empty: bool = True) -> Any:
