@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 from rest_framework.settings import api_settings
 
 from errorregistry.conf import derived_from_settings, registry_settings
+from errorregistry.envelope.anchor import reference_anchor
 from errorregistry.envelope.template import (
     DEFAULT_FIELD_ERRORS,
     OPTIONAL_MEMBERS,
@@ -26,6 +27,26 @@ from errorregistry.envelope.template import (
 
 if TYPE_CHECKING:
     from errorregistry.registry.store import Entry
+
+
+class ReferenceType:
+    """RFC 9457's ``type`` of a ``RenderedError``: ``about:blank`` unless given; given as None, the
+    code's row on the reference page, looked up (``reference_anchor``) on first read, so envelopes
+    that do not show ``type`` never pay for the URL lookup."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, error: RenderedError | None, owner: type | None = None) -> str:
+        if error is None:
+            return "about:blank"  # the dataclass default
+        value = error.__dict__[self.slot]
+        if value is None:
+            value = error.__dict__[self.slot] = reference_anchor(error.code)
+        return value
+
+    def __set__(self, error: RenderedError, value: str | None) -> None:
+        error.__dict__[self.slot] = value
 
 
 @dataclass
@@ -45,9 +66,7 @@ class RenderedError:
     instance: str = ""
     language: str = ""
     title: str = ""
-    # RFC 9457's type; "" stands for the code's anchor on the reference page, looked up
-    # (``reference_anchor``) only by an envelope that shows it.
-    type: str = "about:blank"
+    type: str = ReferenceType()  # type: ignore[assignment]  # a str on every read
     category: str = ""
     trace_id: str = ""  # the request's W3C trace, when it was traced
 
@@ -91,7 +110,7 @@ class RenderedError:
             instance=instance,
             language=language,
             title=title or message,
-            type=entry.docs_url,
+            type=entry.docs_url or None,  # None: the code's anchor, looked up when read
             category=entry.category,
             trace_id=trace_id,
         )

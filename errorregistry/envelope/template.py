@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.settings import api_settings
 
-from errorregistry.envelope.anchor import reference_anchor
-
 if TYPE_CHECKING:
     from errorregistry.envelope.formatters import RenderedError
 
@@ -255,8 +253,6 @@ class CompiledEnvelope:
                 if carried is not None:
                     details["errors"] = carried
                 return details
-            if source == "type":
-                return error.type or reference_anchor(error.code)
             return getattr(error, source)
 
         return value

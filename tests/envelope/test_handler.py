@@ -466,3 +466,18 @@ def test_a_crash_keeps_its_exception_for_the_traceback():
     assert isinstance(response.error_outcome.exception, RuntimeError)
     assert response.error_outcome.exception_class == "builtins.RuntimeError"
     assert response.error_outcome.diagnostic == ""  # a crash's own text never reaches the audit's diagnostic
+
+
+@pytest.mark.django_db
+def test_a_custom_formatter_reads_the_codes_reference_anchor_as_its_type():
+    """``type`` is looked up only when read (the default envelope never shows it), but a custom
+    formatter that reads it still gets the code's row on the reference page, or its docs link."""
+    from errorregistry.envelope.formatters import RenderedError
+    from errorregistry.registry.store import registry
+
+    plain = RenderedError.from_entry(registry.get("not_found"), message="m", action="", request_id="req_1")
+    assert plain.type == "/api/errors/reference/#code-not_found"
+    ErrorCodeFactory(code="documented", docs_url="https://docs.example.com/errors/documented")
+    documented = RenderedError.from_entry(registry.get("documented"), message="m", action="", request_id="req_2")
+    assert documented.type == "https://docs.example.com/errors/documented"
+    assert RenderedError(code="x", status=400, message="m", request_id="r").type == "about:blank"
