@@ -33,7 +33,7 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> bool:
     if not background_writer.admit(outcome.code, address, outcome.request_id):
         return False  # a repeat in a flood: counted, not stored
     try:
-        event = build_event(request, outcome)
+        event = build_event(request, outcome, address)
     except Exception:  # noqa: BLE001 - auditing must never turn an error into a 500
         logger.exception("errorregistry: cannot build the audit event for request %s", outcome.request_id)
         return False

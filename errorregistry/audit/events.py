@@ -55,12 +55,14 @@ def should_record(outcome: ErrorOutcome) -> bool:
     return True
 
 
-def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
-    """The event to store, by column attribute: bounded, redacted once, storable, no foreign key."""
+def build_event(request: HttpRequest, outcome: ErrorOutcome, address: str | None = None) -> dict[str, Any]:
+    """The event to store, by column attribute: bounded, redacted once, storable, no foreign key.
+    ``address``: the client's IP address when the caller has it already (``client_ip``)."""
     user_id, user_name = user_of(request)
     match = getattr(request, "resolver_match", None)
     meta = request.META
-    details = redact(outcome.details) if outcome.details else {}
+    details = outcome.details  # a copy, built on each read
+    details = redact(details) if details else {}
     trace = request_trace(request)
     return {
         "request_id": outcome.request_id,
@@ -78,7 +80,7 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome) -> dict[str, Any]:
         "user_id": storable(user_id),
         "user_name": storable(user_name),
         "context": json_text(redact(audit_context(request))),
-        "client_ip": client_ip(request) if registry_settings.AUDIT_CLIENT_IP else None,
+        "client_ip": (address or client_ip(request)) if registry_settings.AUDIT_CLIENT_IP else None,
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
         "exception_class": storable(outcome.exception_class[:200]),

@@ -55,6 +55,7 @@ _language_by_accept_header: dict[str, str] = {}
 def _forget_languages(*, setting: str, **kwargs: Any) -> None:
     if setting in ("LANGUAGES", "LANGUAGE_CODE", "LANGUAGE_COOKIE_NAME"):
         _language_by_accept_header.clear()
+        _spelling.clear()
 
 
 def public_language(request: HttpRequest, requested: str | None) -> str:
@@ -80,11 +81,16 @@ def public_language(request: HttpRequest, requested: str | None) -> str:
 def as_django_spells_it(language: str) -> str:
     """``en-us`` -> ``en-US`` when ``settings.LANGUAGES`` spells it so: ``Content-Language`` as
     LocaleMiddleware writes it on the project's other responses."""
-    lowered = language.lower()
-    for code, _name in settings.LANGUAGES:
-        if code.lower() == lowered:
-            return code
-    return language
+    spelled = _spelling.get(language)
+    if spelled is None:
+        lowered = language.lower()
+        spelled = next((code for code, _name in settings.LANGUAGES if code.lower() == lowered), language)
+        if len(_spelling) < 1024:
+            _spelling[language] = spelled
+    return spelled
+
+
+_spelling: dict[str, str] = {}
 
 
 def supported_language(requested: str) -> str | None:

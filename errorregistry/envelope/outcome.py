@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from errorregistry.envelope.formatters import RenderedError
@@ -55,7 +54,7 @@ class ErrorOutcome:
     def language(self) -> str:
         return self.rendered.language
 
-    @cached_property
+    @property
     def details(self) -> dict[str, Any]:
         """The details sent, field errors included under ``errors``."""
         details = dict(self.rendered.details)
