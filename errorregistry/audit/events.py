@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise, empty
+from django.utils.ipv6 import clean_ipv6_address
 
 from errorregistry.audit.redaction import redact, redact_query_string
 from errorregistry.conf import registry_settings
@@ -232,6 +233,10 @@ def client_ip(request: HttpRequest) -> str | None:
         address: str | None = str(ipaddress.ip_address(value))
     except ValueError:
         address = None
+    if address and ":" in address:
+        # As GenericIPAddressField stores it (``::ffff:1.2.3.4``, not ``::ffff:102:304``): the
+        # store writes addresses as they are, and a lookup by the admin's form must find them.
+        address = clean_ipv6_address(address)
     if len(_known_addresses) >= 4096:
         _known_addresses.clear()
     _known_addresses[value] = address

@@ -234,6 +234,10 @@ class AuditWriter:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return False
+                    if self.gate.has_open():
+                        # A repeat counted after the writer went back to sleep: counting does not
+                        # wake it (the request thread must stay cheap), so the flush does.
+                        self._cond.notify_all()
                     self._cond.wait(remaining)
                 return True
         finally:

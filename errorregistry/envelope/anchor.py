@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 
 def reference_anchor(code: str) -> str:
@@ -18,17 +19,19 @@ def reference_page() -> str:
     """The reference page's URL, reversed once per URLconf and script prefix (``reverse()`` on
     every error response showed up on the error path); "" when the project does not serve it."""
     global _reference_page
-    resolver, prefix = get_resolver(get_urlconf()), get_script_prefix()
-    last_resolver, last_prefix, page = _reference_page
-    if resolver is last_resolver and prefix == last_prefix:
+    # The active language too: under i18n_patterns or translated paths each language has its URL.
+    key = (get_resolver(get_urlconf()), get_script_prefix(), get_language())
+    last_key, page = _reference_page
+    if len(key) == len(last_key) and all(a is b or a == b for a, b in zip(key, last_key)):
         return page
     try:
         page = reverse("errorregistry:reference")
     except NoReverseMatch:
         page = ""
-    _reference_page = (resolver, prefix, page)
+    _reference_page = (key, page)
     return page
 
 
-# The resolver (Django makes a new one when the URLconf changes), script prefix and page last seen.
-_reference_page: tuple[Any, str, str] = (None, "", "")
+# What the page was last reversed under (the resolver object: Django makes a new one when the
+# URLconf changes; the script prefix; the language) and the page.
+_reference_page: tuple[tuple[Any, ...], str] = ((), "")

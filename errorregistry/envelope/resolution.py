@@ -165,9 +165,10 @@ def original_detail(exc: BaseException | None) -> str:
     the details instead."""
     if exc is None or isinstance(exc, (drf_exceptions.ValidationError, django_exceptions.ValidationError)):
         return ""
-    if isinstance(exc, drf_exceptions.APIException):
-        return str(exc.detail)
-    return str(exc)
+    try:
+        return str(exc.detail) if isinstance(exc, drf_exceptions.APIException) else str(exc)
+    except Exception:  # noqa: BLE001 - a text that cannot be read must not turn a 4xx into a 500
+        return ""
 
 
 def _table_code(exc: BaseException) -> str:

@@ -484,3 +484,30 @@ def test_a_custom_formatter_reads_the_codes_reference_anchor_as_its_type():
     documented = RenderedError.from_entry(registry.get("documented"), message="m", action="", request_id="req_2")
     assert documented.type == "https://docs.example.com/errors/documented"
     assert RenderedError(code="x", status=400, message="m", request_id="r").type == "about:blank"
+
+
+@override_settings(ROOT_URLCONF="tests.i18n_urls")
+def test_the_reference_anchor_follows_the_active_language_under_i18n_patterns():
+    from django.utils import translation
+
+    from errorregistry.envelope.anchor import reference_anchor
+
+    for language in ("en", "fr", "en"):
+        with translation.override(language):
+            assert reference_anchor("not_found") == f"/{language}/api/errors/reference/#code-not_found"
+
+
+class UnreadableNotFound(Http404):
+    """A project's 404 whose text cannot be read."""
+
+    def __str__(self):
+        raise AttributeError("no text")
+
+
+@pytest.mark.django_db
+def test_an_exception_whose_text_cannot_be_read_still_gets_its_envelope():
+    response = call(UnreadableNotFound())
+    assert response.status_code == 404
+    body = json.loads(response.rendered_content)
+    assert body["error"]["code"] == "not_found"
+    assert response.error_outcome.diagnostic == ""
