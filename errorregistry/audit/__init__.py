@@ -30,7 +30,7 @@ def record(request: HttpRequest, outcome: ErrorOutcome) -> bool:
     if not should_record(outcome):
         return False
     address = client_ip(request)
-    if not background_writer.admit(outcome.code, address, outcome.request_id):
+    if not background_writer.admit(outcome.rendered.code, address, outcome.rendered.request_id):
         return False  # a repeat in a flood: counted, not stored
     try:
         event = build_event(request, outcome, address)

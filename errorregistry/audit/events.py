@@ -62,18 +62,20 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome, address: str | None
     user_id, user_name = user_of(request)
     match = getattr(request, "resolver_match", None)
     meta = request.META
+    rendered = outcome.rendered  # read once: the outcome's properties are each a call
+    status = rendered.status
     details = outcome.details  # a copy, built on each read
     details = redact(details) if details else {}
     trace = request_trace(request)
     return {
-        "request_id": outcome.request_id,
+        "request_id": rendered.request_id,
         "client_request_id": storable((getattr(request, "client_request_id", "") or "")[:128]),
-        "code": storable(outcome.code[:64]),
+        "code": storable(rendered.code[:64]),
         "unknown_code": outcome.unknown_code,
         "unfilled_placeholder": outcome.unfilled_placeholder,
-        "http_status": outcome.status,
+        "http_status": status,
         "message": storable(capped(stored_message(outcome, details), MAX_MESSAGE_CHARS)),
-        "language": storable(outcome.language[:15]),
+        "language": storable(rendered.language[:15]),
         "method": storable((request.method or "")[:10]),
         "path": storable(request.path[:512]),
         "query_string": storable(redact_query_string(meta.get("QUERY_STRING", ""))[:1024]),
@@ -84,9 +86,9 @@ def build_event(request: HttpRequest, outcome: ErrorOutcome, address: str | None
         "client_ip": (address or client_ip(request)) if registry_settings.AUDIT_CLIENT_IP else None,
         "user_agent": storable(meta.get("HTTP_USER_AGENT", "")[:256]),
         "details": capped_details(details),
-        "exception_class": storable(outcome.exception_class[:200]),
+        "exception_class": outcome.exception_class[:200],  # a Python class's dotted name
         "diagnostic": storable(capped(outcome.diagnostic, MAX_DIAGNOSTIC_CHARS)),
-        "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if outcome.status >= 500 else "",
+        "traceback": storable(capped_traceback(traceback_of(outcome.exception))) if status >= 500 else "",
         "created_at": timezone.now(),
         "trace_id": trace.trace_id if trace else "",
         "span_id": trace.span_id if trace else "",

@@ -242,7 +242,7 @@ class CompiledEnvelope:
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:
         """Source name -> value for ``error``."""
-        laid_out = self.field_errors(error.errors)
+        laid_out = self.field_errors(error.errors) if error.errors else None
         carried = laid_out if self.details_carry_field_errors else None
 
         def value(source: str) -> Any:

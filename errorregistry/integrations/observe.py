@@ -13,5 +13,6 @@ def request_started(request_id: str) -> None:
 def error_rendered(outcome: ErrorOutcome) -> None:
     """Called once per rendered envelope, before an unexpected exception is reported to
     ``got_request_exception`` receivers: Sentry's event then carries the code."""
-    sentry.tag_error(outcome.request_id, outcome.code)
-    otel.annotate_error(outcome.request_id, outcome.code, outcome.status, outcome.exception)
+    rendered = outcome.rendered
+    sentry.tag_error(rendered.request_id, rendered.code)
+    otel.annotate_error(rendered.request_id, rendered.code, rendered.status, outcome.exception)
