@@ -71,6 +71,18 @@ def api_client():
 
 
 @pytest.fixture
+def support_client(db):
+    """A staff member who may read the audit (``view_errorevent``): what support uses."""
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client()
+    client.force_login(UserFactory(username="agent", is_staff=True, permissions=["errorregistry.view_errorevent"]))
+    return client
+
+
+@pytest.fixture
 def synced(db):
     """The declared catalog (built-ins + demo codes) synced into the database."""
     from errorregistry.registry.sync import sync

@@ -9,7 +9,7 @@ from django.urls import reverse
 from errorregistry.log import RequestIdFilter
 from errorregistry.models import ErrorEvent
 from errorregistry.trace import TraceContext, parse_traceparent
-from tests.factories import ErrorEventFactory, UserFactory
+from tests.factories import ErrorEventFactory
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 SPAN_ID = "00f067aa0ba902b7"
@@ -74,13 +74,6 @@ def test_a_request_without_traceparent_stores_no_trace(api_client):
 
 
 # -- support ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def support_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, permissions=["errorregistry.view_errorevent"]))
-    return client
 
 
 def event_page(client: Client, event: ErrorEvent) -> str:

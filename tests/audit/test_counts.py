@@ -18,11 +18,10 @@ from errorregistry import flush_audit
 from errorregistry.audit import store
 from errorregistry.audit.counts import hour_of
 from errorregistry.models import ErrorCount, ErrorEvent
-from tests.factories import ErrorEventFactory, UserFactory
+from tests.factories import ErrorEventFactory
 
 ACCOUNT = "/api/demo/account/"  # 401 not_authenticated for an anonymous client
 MISSING = "/api/demo/no-such-endpoint/"  # 404 not_found
-PERM = "errorregistry.view_errorevent"
 
 
 def background() -> dict:
@@ -35,13 +34,6 @@ def counts() -> dict[str, int]:
 
 def events_url(**params: str) -> str:
     return reverse("admin:errorregistry_support_events") + ("?" + urlencode(params) if params else "")
-
-
-@pytest.fixture
-def support_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="agent", is_staff=True, permissions=[PERM]))
-    return client
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,24 +8,16 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from errorregistry.request_id import minted_at, new_request_id
-from tests.factories import ErrorEventFactory, UserFactory
+from tests.factories import ErrorEventFactory
 
 pytestmark = pytest.mark.django_db
 
 SEARCH_URL = "/admin/errorregistry/supportconsole/"
-PERM = "errorregistry.view_errorevent"
-
-
-@pytest.fixture
-def support_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="agent", is_staff=True, permissions=[PERM]))
-    return client
 
 
 def event_lookups(captured) -> list[str]:

@@ -7,24 +7,15 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from errorregistry.support import export as support_export
-from tests.factories import ErrorEventFactory, UserFactory
+from tests.factories import ErrorEventFactory
 
 pytestmark = pytest.mark.django_db
 
-PERM = "errorregistry.view_errorevent"
-
-
-@pytest.fixture
-def support_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(username="agent", is_staff=True, permissions=[PERM]))
-    return client
 
 
 def events_url(**params: str) -> str:
