@@ -97,6 +97,17 @@ def runs_our_handler(handler: Any) -> bool:
 KEY_STYLES = ("snake", "camel")
 
 
+def class_problem(path: str, base: type, not_a_subclass: str) -> str:
+    """What is wrong with the dotted path of a ``base`` subclass in a setting, or "" if nothing."""
+    try:
+        found = import_string(path)
+    except ImportError as error:
+        return f"cannot be imported ({error})"
+    if not (isinstance(found, type) and issubclass(found, base)):
+        return not_a_subclass
+    return ""
+
+
 def check_formatter_settings(registry_settings: Any) -> list[CheckMessage]:
     """The envelope settings every error response depends on: a typo here would make each one a 500."""
     from errorregistry.envelope.formatters import OPTIONAL_MEMBERS, PRESETS, BaseFormatter
@@ -104,14 +115,7 @@ def check_formatter_settings(registry_settings: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     envelope = registry_settings.ENVELOPE
     if isinstance(envelope, str) and envelope not in PRESETS:  # templates: check_envelope
-        problem = ""
-        try:
-            formatter = import_string(envelope) if isinstance(envelope, str) else envelope
-        except ImportError as error:
-            problem = f"cannot be imported ({error})"
-        else:
-            if not (isinstance(formatter, type) and issubclass(formatter, BaseFormatter)):
-                problem = "is not a subclass of errorregistry.formatters.BaseFormatter"
+        problem = class_problem(envelope, BaseFormatter, "is not a subclass of errorregistry.formatters.BaseFormatter")
         if problem:
             messages.append(
                 Error(
@@ -162,14 +166,7 @@ def check_dotted_paths(registry_settings: Any) -> list[CheckMessage]:
                 )
             )
     for path, code in dict(registry_settings.EXCEPTION_CODES).items():
-        problem = ""
-        try:
-            exception_class = import_string(path)
-        except ImportError as error:
-            problem = f"cannot be imported ({error})"
-        else:
-            if not (isinstance(exception_class, type) and issubclass(exception_class, BaseException)):
-                problem = "is not an exception class"
+        problem = class_problem(path, BaseException, "is not an exception class")
         if problem:
             messages.append(
                 Error(
