@@ -17,43 +17,52 @@ PREFIX = "req_"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MINTED_PATTERN = re.compile(r"^req_[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 
-# Base-32 digits encoded two at a time (10 bits per lookup), most significant first:
-# the first 10 digits hold the millisecond, the last 16 the 80 random bits.
+# The millisecond's 10 digits: the first 6 change every 2**20 ms (17 minutes) and are kept; the
+# last 4 are two lookups of 10 bits each. The 16 random digits come from 16 random bytes, five
+# bits of each, through one ``bytes.translate`` (256 is a multiple of 32: every digit is uniform).
 _CROCKFORD_PAIRS = [high + low for high in CROCKFORD for low in CROCKFORD]
-_TIME_SHIFTS = (40, 30, 20, 10, 0)
-_RANDOM_SHIFTS = (70, 60, 50, 40, 30, 20, 10, 0)
-_ENTROPY_CHUNK = 10 * 64  # one getrandom() call per 64 new milliseconds, not one per request
+_RANDOM_DIGITS = bytes.maketrans(bytes(range(256)), bytes(ord(CROCKFORD[byte % 32]) for byte in range(256)))
+_NEXT_DIGIT = dict(zip(CROCKFORD, CROCKFORD[1:]))
+_ENTROPY_CHUNK = 16 * 64  # one getrandom() call per 64 new milliseconds, not one per request
 
 current_request_id: ContextVar[str | None] = ContextVar("errorregistry_request_id", default=None)
 
 _lock = threading.Lock()
 _last_ms = -1
-_last_random = 0
-_prefix_ms = -1
-_prefix = ""
+_last_random = ""
+_high_ms = -1
+_high_digits = ""
 _entropy = b""
 _entropy_at = 0
 
 
 def _forget_state_in_child() -> None:
     """A forked worker must not replay its parent's entropy buffer: IDs would collide."""
-    global _lock, _last_ms, _last_random, _prefix_ms, _prefix, _entropy, _entropy_at
+    global _lock, _last_ms, _last_random, _high_ms, _high_digits, _entropy, _entropy_at
     _lock = threading.Lock()
-    _last_ms, _last_random, _prefix_ms, _prefix, _entropy, _entropy_at = -1, 0, -1, "", b"", 0
+    _last_ms, _last_random, _high_ms, _high_digits, _entropy, _entropy_at = -1, "", -1, "", b"", 0
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_state_in_child)
 
 
-def _random80() -> int:
-    """79 fresh random bits (the top bit clear: headroom so increments within a millisecond cannot overflow)."""
+def _random_digits() -> str:
+    """16 fresh random base-32 digits (80 bits)."""
     global _entropy, _entropy_at
     if _entropy_at >= len(_entropy):
         _entropy, _entropy_at = os.urandom(_ENTROPY_CHUNK), 0
-    chunk = _entropy[_entropy_at : _entropy_at + 10]
-    _entropy_at += 10
-    return int.from_bytes(chunk, "big") >> 1
+    chunk = _entropy[_entropy_at : _entropy_at + 16]
+    _entropy_at += 16
+    return chunk.translate(_RANDOM_DIGITS).decode("ascii")
+
+
+def _incremented(digits: str) -> str | None:
+    """``digits`` + 1 in base 32, or None when they are all ``Z`` (the increment would overflow)."""
+    stripped = digits.rstrip("Z")
+    if not stripped:
+        return None
+    return stripped[:-1] + _NEXT_DIGIT[stripped[-1]] + "0" * (len(digits) - len(stripped))
 
 
 def new_request_id() -> str:
@@ -62,23 +71,23 @@ def new_request_id() -> str:
     Within one millisecond the random part is incremented instead of redrawn,
     so IDs minted by one process sort in creation order.
     """
-    global _last_ms, _last_random, _prefix_ms, _prefix
+    global _last_ms, _last_random, _high_ms, _high_digits
     with _lock:
         now_ms = time.time_ns() // 1_000_000
+        randomness = None
         if now_ms <= _last_ms:
             now_ms = _last_ms
-            randomness = _last_random + 1
-            if randomness >= 1 << 80:  # overflow: borrow the next millisecond
+            randomness = _incremented(_last_random)
+            if randomness is None:  # overflow: borrow the next millisecond
                 now_ms += 1
-                randomness = _random80()
-        else:
-            randomness = _random80()
+        if randomness is None:
+            randomness = _random_digits()
         _last_ms, _last_random = now_ms, randomness
-        if now_ms != _prefix_ms:
-            _prefix_ms = now_ms
-            _prefix = PREFIX + "".join([_CROCKFORD_PAIRS[(now_ms >> shift) & 1023] for shift in _TIME_SHIFTS])
-        prefix = _prefix
-    return prefix + "".join([_CROCKFORD_PAIRS[(randomness >> shift) & 1023] for shift in _RANDOM_SHIFTS])
+        if now_ms >> 20 != _high_ms:
+            _high_ms = now_ms >> 20
+            _high_digits = PREFIX + "".join([_CROCKFORD_PAIRS[(_high_ms >> shift) & 1023] for shift in (20, 10, 0)])
+        high_digits = _high_digits
+    return high_digits + _CROCKFORD_PAIRS[(now_ms >> 10) & 1023] + _CROCKFORD_PAIRS[now_ms & 1023] + randomness
 
 
 def is_minted_request_id(value: str) -> bool:
