@@ -1,13 +1,9 @@
-"""What every optional integration learns about a request: its ID at the start, its error when one is rendered."""
+"""What every optional integration learns about a request's error when one is rendered."""
 
 from __future__ import annotations
 
 from errorregistry.envelope.outcome import ErrorOutcome
 from errorregistry.integrations import otel, sentry
-
-
-def request_started(request_id: str) -> None:
-    sentry.tag_request(request_id)
 
 
 def error_rendered(outcome: ErrorOutcome) -> None:

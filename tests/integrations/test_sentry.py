@@ -105,3 +105,32 @@ def test_every_request_scope_carries_its_request_id_and_no_earlier_requests_code
     assert len(message) == 1
     assert message[0]["tags"][REQUEST_ID_TAG] == response["X-Request-Id"]
     assert CODE_TAG not in message[0]["tags"]  # the crash's tag stayed in the crash's scope
+
+
+@pytest.fixture
+def sentry_events_without_django_integration(settings):
+    """Sentry initialised by hand, without its Django integration: one scope for every request."""
+    settings.ROOT_URLCONF = __name__
+    transport = CapturingTransport()
+    sentry_sdk.init(dsn="https://public@sentry.invalid/1", transport=transport, default_integrations=False)
+    try:
+        yield transport.events
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.get_global_scope().set_client(None)
+        sentry_sdk.get_isolation_scope().clear()  # the test thread's scope: the next test starts clean
+
+
+@pytest.mark.django_db
+def test_on_a_scope_shared_by_requests_an_event_carries_its_own_request_id_and_no_earlier_code(
+    sentry_events_without_django_integration,
+):
+    failed = wsgi_get("/api/demo/account/")  # a 401: the code is tagged on the (shared) scope
+
+    response = wsgi_get("/api/sentry/message/")
+
+    assert failed["status"].startswith("401")
+    [message] = [e for e in sentry_events_without_django_integration if e.get("message") == "something worth a look"]
+    assert message["tags"][REQUEST_ID_TAG] == response["X-Request-Id"] != failed["X-Request-Id"]
+    assert CODE_TAG not in message["tags"]
+
