@@ -370,6 +370,33 @@ def test_error_responses_are_never_stored_by_shared_caches():
 
 
 @pytest.mark.django_db
+def test_vary_names_the_views_accept_and_the_envelopes_language_once_each(api_client):
+    # The demo's views have DRF's two default renderers: DRF adds Vary: Accept, the envelope Accept-Language.
+    response = api_client.get("/api/demo/account/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 401
+    names = [name.strip() for name in response["Vary"].split(",")]
+    assert names.count("Accept") == names.count("Accept-Language") == 1
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [(None, "Accept-Language"), ("Accept", "Accept, Accept-Language"), ("Cookie, accept-language", "Cookie, accept-language"),
+     ("*", "*"), ("Origin , Accept", "Origin , Accept, Accept-Language")],
+)
+def test_the_language_is_merged_into_the_vary_a_project_set(before, after):
+    from django.http import HttpResponse
+
+    from errorregistry.envelope.response import vary_on_language
+
+    response = HttpResponse()
+    if before:
+        response["Vary"] = before
+    vary_on_language(response)
+    assert response["Vary"] == after
+
+
+@pytest.mark.django_db
 def test_a_deliberate_service_unavailable_is_not_reported_as_a_crash(caplog):
     from django.core.signals import got_request_exception
 
