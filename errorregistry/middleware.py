@@ -169,9 +169,12 @@ class RequestIdMiddleware:
 def expose_request_id(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Let browser JavaScript read the request-ID header of an API response (CORS hides it otherwise).
 
-    Merged into any ``Access-Control-Expose-Headers`` already set further down the stack.
+    Merged into any ``Access-Control-Expose-Headers`` already set further down the stack. Only
+    on a cross-origin request (it has an ``Origin``): a browser reads every header of a
+    same-origin response, and a cross-origin one only with ``Access-Control-Allow-Origin``,
+    which the CORS middleware adds, with ``Vary: Origin``.
     """
-    if is_api_path(request.path_info):
+    if "HTTP_ORIGIN" in request.META and is_api_path(request.path_info):
         header = registry_settings.REQUEST_ID_HEADER
         exposed = response.get("Access-Control-Expose-Headers")
         if not exposed:

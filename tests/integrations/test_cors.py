@@ -44,9 +44,19 @@ def test_the_projects_own_exposed_headers_are_kept_when_errorregistry_runs_first
 def test_a_renamed_request_id_header_is_the_one_exposed(api_client, settings):
     settings.ERROR_REGISTRY = {**settings.ERROR_REGISTRY, "REQUEST_ID_HEADER": "X-Correlation-Id"}
 
-    response = api_client.get("/api/demo/health/")
+    response = api_client.get("/api/demo/health/", HTTP_ORIGIN=ORIGIN)
 
     assert exposed(response) == ["x-correlation-id"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/demo/health/", "/api/demo/account/"])
+def test_a_same_origin_request_gets_no_exposed_headers(api_client, path):
+    """No Origin header: the browser's own page asked, and its scripts read every header already."""
+    response = api_client.get(path)
+
+    assert response["X-Request-Id"]
+    assert "Access-Control-Expose-Headers" not in response
 
 
 @pytest.mark.django_db

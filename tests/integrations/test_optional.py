@@ -25,7 +25,7 @@ from errorregistry.models import ErrorEvent
 client = Client(raise_request_exception=False)
 crash = client.get("/api/demo/crash/", HTTP_TRACEPARENT="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 plain = client.get("/api/demo/plain/crash/")
-ok = client.get("/api/demo/health/")
+ok = client.get("/api/demo/health/", HTTP_ORIGIN="https://app.example.com")
 event = ErrorEvent.objects.get(request_id=crash["X-Request-Id"])
 print(json.dumps({
     "blocked": [name for name in ("opentelemetry", "sentry_sdk", "celery") if sys.modules.get(name) is not None],
