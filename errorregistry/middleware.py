@@ -124,7 +124,7 @@ class RequestIdMiddleware:
             raised.append(exception)
             # Django signals got_request_exception (Sentry's capture) before ``finish`` renders the envelope.
             if sentry.active():
-                sentry.tag_error(getattr(request, "request_id", "-"), resolve_exception(exception).code)
+                sentry.note_error(getattr(request, "request_id", "-"), resolve_exception(exception).code)
         return None
 
     @staticmethod

@@ -10,5 +10,5 @@ def error_rendered(outcome: ErrorOutcome) -> None:
     """Called once per rendered envelope, before an unexpected exception is reported to
     ``got_request_exception`` receivers: Sentry's event then carries the code."""
     rendered = outcome.rendered
-    sentry.tag_error(rendered.request_id, rendered.code)
+    sentry.note_error(rendered.request_id, rendered.code)
     otel.annotate_error(rendered.request_id, rendered.code, rendered.status, outcome.exception)

@@ -1,17 +1,16 @@
-"""Sentry: every event captured during a request carries its request ID, and on an error the
-registry code, so an event found in Sentry leads to the audit row (and the audit row back to
-Sentry's search).
+"""Sentry: every event captured during a request carries its request ID and, once an error was
+rendered, the registry code, so an event found in Sentry leads to the audit row (and the audit
+row back to Sentry's search).
 
-Nothing to configure: active when ``sentry-sdk`` is installed and initialised. The request ID is
-added by a global event processor when an event is captured (from the current request ID, the one
-``errorregistry.log`` stamps on log records), so a request that sends no event costs nothing. The
-code goes on the isolation scope when the error is rendered, which Sentry's Django integration
-(on by default) forks for each request; it is tagged with the request ID beside it, and the
-processor drops a code left on a shared scope by an earlier request.
+Nothing to configure: active when ``sentry-sdk`` is installed and initialised. The tags are
+added by a global event processor when an event is captured, from the current request ID (the
+one ``errorregistry.log`` stamps on log records) and the error this request rendered, so a
+request that sends no event costs nothing and no tag outlives its request on a shared scope.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from errorregistry.request_id import current_request_id
@@ -25,27 +24,30 @@ except ImportError:  # sentry-sdk is not installed
 REQUEST_ID_TAG = "request_id"
 CODE_TAG = "error_code"
 
+# (request ID, code) of the last error rendered in this context: set, never reset, so it is
+# only believed for the request whose ID it carries.
+_rendered: ContextVar[tuple[str, str] | None] = ContextVar("errorregistry_sentry_error", default=None)
+
 
 def active() -> bool:
     return sentry_sdk is not None and sentry_sdk.get_client().is_active()
 
 
-def tag_error(request_id: str, code: str) -> None:
-    """Tag the scope with the code the client received, and the request it belongs to."""
-    if active():
-        scope = sentry_sdk.get_isolation_scope()
-        scope.set_tag(REQUEST_ID_TAG, request_id)
-        scope.set_tag(CODE_TAG, code)
+def note_error(request_id: str, code: str) -> None:
+    """Remember the code the client of ``request_id`` received, for the events captured after."""
+    if sentry_sdk is not None:
+        _rendered.set((request_id, code))
 
 
 def tag_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
-    """Sentry's event processor: the current request's ID on every event captured during it."""
+    """Sentry's event processor: the request's ID, and its error's code, on every event captured during it."""
     request_id = current_request_id.get()
     if request_id is not None:
         tags = event.setdefault("tags", {})
-        if tags.get(REQUEST_ID_TAG, request_id) != request_id:
-            tags.pop(CODE_TAG, None)  # an earlier request's code, on a scope the two requests shared
         tags[REQUEST_ID_TAG] = request_id
+        rendered = _rendered.get()
+        if rendered is not None and rendered[0] == request_id:
+            tags[CODE_TAG] = rendered[1]
     return event
 
 
