@@ -176,8 +176,12 @@ class TemplateFormatter(BaseFormatter):
         self.template = template if template is not None else preset_template(self.preset, key_style, self.optional_members)
         self.field_errors = field_errors if field_errors is not None else DEFAULT_FIELD_ERRORS
         self.compiled = CompiledEnvelope(self.template, self.field_errors)
+        # A subclass that adds sources of its own overrides ``values``; the others read the error directly.
+        self.reads_error_directly = type(self).values is TemplateFormatter.values
 
     def format(self, error: RenderedError) -> dict[str, Any]:
+        if self.reads_error_directly:
+            return self.compiled.fill_error(error)
         return self.compiled.fill(self.values(error))
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.settings import api_settings
@@ -54,50 +55,59 @@ def is_empty(value: Any) -> bool:
 
 _EMPTY_TYPES = frozenset(type(empty) for empty in EMPTY if empty is not None)
 
-# A compiled template: the values of one error in, the filled body out.
-Filler = Callable[[Callable[[str], Any]], Any]
+# A compiled template: what the values are read from in, the filled body out.
+Filler = Callable[[Any], Any]
+# How a compiled template reads one source from what it is given: ``getter(source)(given)``.
+Getter = Callable[[str], Callable[[Any], Any]]
 
 
-def compile_template(template: Any, *, drop_empty: bool = True) -> Filler:
-    """``template`` parsed once into a function of ``values``: the error path fills, it never parses.
+def call_values(source: str) -> Callable[[Callable[[str], Any]], Any]:
+    """The default getter: the template is given a ``values`` function and calls ``values(source)``."""
+    return methodcaller("__call__", source)
 
-    ``values(source)`` gives a source's value; an expression takes the first non-empty of
-    its sources; with ``drop_empty`` a member that comes out empty is left out, unless it is
-    a constant or ends in ``!``."""
+
+def compile_template(template: Any, *, drop_empty: bool = True, getter: Getter = call_values) -> Filler:
+    """``template`` parsed once into a function: the error path fills, it never parses.
+
+    The function is given what the values are read from (by default a ``values`` function, and
+    ``values(source)`` gives a source's value; ``getter`` says otherwise, e.g. attributes of the
+    error). An expression takes the first non-empty of its sources; with ``drop_empty`` a member
+    that comes out empty is left out, unless it is a constant or ends in ``!``."""
     if isinstance(template, Mapping):
-        # A member that is one "$source" is looked up directly; anything else is filled by its own
+        # A member that is one "$source" is read directly; anything else is filled by its own
         # compiled function. The emptiness test is written out: the error path calls no helper.
         members = tuple(
-            (key, _single_source(member), compile_template(member, drop_empty=drop_empty),
+            (key, getter(source) if (source := _single_source(member)) is not None else None,
+             compile_template(member, drop_empty=drop_empty, getter=getter),
              not drop_empty or _constant(member) or _keeps_empty(member))
             for key, member in template.items()
         )
 
-        def fill_mapping(values: Callable[[str], Any]) -> dict[str, Any]:
+        def fill_mapping(given: Any) -> dict[str, Any]:
             out = {}
-            for key, source, fill_member, always in members:
-                value = values(source) if source is not None else fill_member(values)
+            for key, get, fill_member, always in members:
+                value = get(given) if get is not None else fill_member(given)
                 if always or not (value is None or (type(value) in _EMPTY_TYPES and not value)):
                     out[key] = value
             return out
 
         return fill_mapping
     if isinstance(template, list):
-        items = tuple(compile_template(item, drop_empty=drop_empty) for item in template)
-        return lambda values: [fill_item(values) for fill_item in items]
+        items = tuple(compile_template(item, drop_empty=drop_empty, getter=getter) for item in template)
+        return lambda given: [fill_item(given) for fill_item in items]
     expression = parse_expression(template) if isinstance(template, str) else None
     if expression is None:
-        return lambda values: template
-    *firsts, last = expression.sources
+        return lambda given: template
+    *firsts, last = (getter(source) for source in expression.sources)
     if not firsts:
-        return lambda values: values(last)
+        return last
 
-    def fill_first_non_empty(values: Callable[[str], Any]) -> Any:
-        for source in firsts:
-            value = values(source)
+    def fill_first_non_empty(given: Any) -> Any:
+        for get in firsts:
+            value = get(given)
             if not is_empty(value):
                 return value
-        return values(last)
+        return last(given)
 
     return fill_first_non_empty
 
@@ -200,7 +210,7 @@ class FieldErrorLayout:
 
     def __init__(self, layout: Any) -> None:
         self.layout = layout
-        self.fill_item = None if layout == "map" else compile_template(layout, drop_empty=False)
+        self.fill_item = None if layout == "map" else compile_template(layout, drop_empty=False, getter=_field_error_getter)
 
     def __call__(self, errors: list[dict[str, Any]] | None) -> Any:
         if not errors:
@@ -211,7 +221,7 @@ class FieldErrorLayout:
                 key = error["field"] or api_settings.NON_FIELD_ERRORS_KEY
                 mapped[key] = f"{mapped[key]} {error['message']}" if key in mapped else error["message"]
             return mapped
-        return [self.fill_item(_field_error_values(error)) for error in errors]
+        return [self.fill_item(error) for error in errors]
 
 
 def layout_field_errors(errors: list[dict[str, Any]] | None, layout: Any) -> Any:
@@ -219,43 +229,52 @@ def layout_field_errors(errors: list[dict[str, Any]] | None, layout: Any) -> Any
     return FieldErrorLayout(layout)(errors)
 
 
-def _field_error_values(error: Mapping[str, Any]) -> Callable[[str], Any]:
-    def value(source: str) -> Any:
-        if source == "pointer":
-            return json_pointer(error["field"])
-        return error.get(source)
-
-    return value
+def _field_error_getter(source: str) -> Callable[[Mapping[str, Any]], Any]:
+    """How a field-error item reads ``source`` from one field error (a dict)."""
+    if source == "pointer":
+        return lambda error: json_pointer(error["field"])
+    return methodcaller("get", source)
 
 
 # -- an envelope, compiled --------------------------------------------------------------
 
 
 class CompiledEnvelope:
-    """An envelope template and its field-error layout, parsed once per formatter."""
+    """An envelope template and its field-error layout, parsed once per formatter.
+
+    ``fill_error(error)`` reads the error's attributes directly; ``fill(values(error))`` goes
+    through a ``values`` function, for formatters that add sources of their own."""
 
     def __init__(self, template: Any, field_layout: Any) -> None:
         self.fill = compile_template(template)
+        self.fill_error = compile_template(template, getter=self._error_getter)
         self.field_errors = FieldErrorLayout(field_layout)
         # Field errors are never dropped: without a $field_errors member they go under $details.
         self.details_carry_field_errors = not uses(template, "field_errors")
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:
         """Source name -> value for ``error``."""
-        laid_out = self.field_errors(error.errors) if error.errors else None
-        carried = laid_out if self.details_carry_field_errors else None
 
         def value(source: str) -> Any:
-            if source == "field_errors":
-                return laid_out
-            if source == "details":
-                details = dict(error.details)
-                if carried is not None:
-                    details["errors"] = carried
-                return details
-            return getattr(error, source)
+            return self._error_getter(source)(error)
 
         return value
+
+    def _error_getter(self, source: str) -> Callable[[RenderedError], Any]:
+        if source == "field_errors":
+            return self._field_errors
+        if source == "details":
+            return self._details
+        return attrgetter(source)
+
+    def _field_errors(self, error: RenderedError) -> Any:
+        return self.field_errors(error.errors) if error.errors else None
+
+    def _details(self, error: RenderedError) -> dict[str, Any]:
+        details = dict(error.details)
+        if error.errors and self.details_carry_field_errors:
+            details["errors"] = self.field_errors(error.errors)
+        return details
 
 
 # -- the presets ------------------------------------------------------------------------
