@@ -42,7 +42,7 @@ from errorregistry import audit
 from errorregistry.conf import derived_from_settings, registry_settings
 from errorregistry.envelope.resolution import resolve_exception, resolve_status
 from errorregistry.envelope.response import ErrorResponse, render_error
-from errorregistry.integrations import sentry
+from errorregistry.integrations import observe, sentry
 from errorregistry.models import ErrorEvent
 from errorregistry.request_id import clean_inbound_request_id, current_request_id, new_request_id
 from errorregistry.trace import TraceContext, current_trace, trace_of
@@ -105,6 +105,7 @@ class RequestIdMiddleware:
     def start(self, request: HttpRequest) -> tuple[Token[str | None], Token[TraceContext | None]]:
         """The request's ID and trace, made current for logging, the audit and the integrations."""
         request_id = self.assign_request_id(request)
+        observe.request_started(request_id)
         # On the request too, like ``request.request_id``: Django logs a 500 after the middleware returned.
         request.trace_context = trace_of(request)
         return current_request_id.set(request_id), current_trace.set(request.trace_context)
@@ -124,7 +125,7 @@ class RequestIdMiddleware:
             raised.append(exception)
             # Django signals got_request_exception (Sentry's capture) before ``finish`` renders the envelope.
             if sentry.active():
-                sentry.note_error(getattr(request, "request_id", "-"), resolve_exception(exception).code)
+                sentry.tag_error(getattr(request, "request_id", "-"), resolve_exception(exception).code)
         return None
 
     @staticmethod

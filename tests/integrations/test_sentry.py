@@ -1,7 +1,8 @@
 """Sentry: real sentry-sdk with its Django integration, events caught by a capturing transport (no network).
 
-Requests go through Django's WSGI handler, as in production: every event captured during a
-request carries its request ID and, once an error was rendered, the registry code.
+Requests go through Django's WSGI handler, as in production: Sentry forks an isolation scope
+per request there, and the scope carries the request ID and, on an error, the registry code, so
+every event of the request (its transaction too, finished after the middleware returned) has them.
 """
 
 import io
@@ -35,7 +36,7 @@ class CapturingTransport(Transport):
         self.events: list[dict] = []
 
     def capture_envelope(self, envelope):
-        event = envelope.get_event()
+        event = envelope.get_event() or envelope.get_transaction_event()
         if event is not None:
             self.events.append(event)
 
@@ -96,7 +97,7 @@ def test_sentrys_event_for_a_crash_carries_the_request_id_and_the_registry_code(
 
 
 @pytest.mark.django_db
-def test_every_event_carries_its_own_requests_id_and_no_earlier_requests_code(sentry_events):
+def test_every_request_scope_carries_its_request_id_and_no_earlier_requests_code(sentry_events):
     wsgi_get("/api/demo/crash/")
 
     response = wsgi_get("/api/sentry/message/")
@@ -105,6 +106,32 @@ def test_every_event_carries_its_own_requests_id_and_no_earlier_requests_code(se
     assert len(message) == 1
     assert message[0]["tags"][REQUEST_ID_TAG] == response["X-Request-Id"]
     assert CODE_TAG not in message[0]["tags"]  # the crash's tag stayed in the crash's scope
+
+
+@pytest.fixture
+def sentry_transactions(settings):
+    """Sentry's tracing on: every request sends a transaction, finished once the response is complete."""
+    settings.ROOT_URLCONF = __name__
+    transport = CapturingTransport()
+    sentry_sdk.init(
+        dsn="https://public@sentry.invalid/1", transport=transport, integrations=[DjangoIntegration()],
+        default_integrations=False, traces_sample_rate=1.0,
+    )
+    try:
+        yield transport.events
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.get_global_scope().set_client(None)
+
+
+@pytest.mark.django_db
+def test_the_transaction_of_a_client_error_carries_its_request_id_and_code(sentry_transactions):
+    response = wsgi_get("/api/demo/account/")
+
+    assert response["status"].startswith("401")
+    [transaction] = [event for event in sentry_transactions if event.get("type") == "transaction"]
+    assert transaction["tags"][REQUEST_ID_TAG] == response["X-Request-Id"]
+    assert transaction["tags"][CODE_TAG] == "not_authenticated"
 
 
 @pytest.fixture
@@ -118,6 +145,7 @@ def sentry_events_without_django_integration(settings):
     finally:
         sentry_sdk.get_client().close()
         sentry_sdk.get_global_scope().set_client(None)
+        sentry_sdk.get_isolation_scope().clear()  # the test thread's scope, tagged by these requests
 
 
 @pytest.mark.django_db
