@@ -39,6 +39,27 @@ def test_a_million_minted_ids_are_unique_valid_and_sorted_in_creation_order():
     assert before_ms <= timestamp_ms(ids[0]) <= timestamp_ms(ids[-1]) <= after_ms + 1
 
 
+def test_ids_stay_in_creation_order_when_the_random_part_overflows_and_when_the_high_time_digits_roll_over(monkeypatch):
+    from errorregistry import request_id as module
+
+    for name in ("_last_ms", "_last_random", "_high_ms", "_high_digits"):  # restored after the test
+        monkeypatch.setattr(module, name, getattr(module, name))
+    boundary = (1_800_000_000_000 >> 20 << 20) + (1 << 20)  # a millisecond whose first six digits are new
+    clock = [boundary - 1]
+    monkeypatch.setattr(module.time, "time_ns", lambda: clock[0] * 1_000_000)
+    ids = [new_request_id()]
+    monkeypatch.setattr(module, "_last_random", "Z" * 16)  # the next ID in this millisecond would overflow
+    ids.append(new_request_id())  # borrows the next millisecond, which is past the boundary
+    ids.append(new_request_id())  # the clock is now behind the borrowed millisecond: increments from it
+    clock[0] = boundary + 5
+    ids.append(new_request_id())
+
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert all(map(is_minted_request_id, ids))
+    assert [timestamp_ms(i) for i in ids] == [boundary - 1, boundary, boundary, boundary + 5]
+    assert ids[1][:10] != ids[0][:10]  # the high digits were re-encoded at the boundary
+
+
 def test_ids_minted_by_concurrent_threads_are_unique_and_each_thread_sees_them_ascending():
     per_thread: dict[int, list[str]] = {}
 
