@@ -23,18 +23,28 @@ UTC = dt_timezone.utc
 UPSERT_VENDORS = ("postgresql", "sqlite")
 
 
+def hour_number(moment: datetime) -> int:
+    """The UTC hour an event is counted in, as hours since the epoch."""
+    return int(moment.timestamp() // 3600)
+
+
+def hour_start(number: int) -> datetime:
+    """The hour ``number`` (``hour_number``) as the aware UTC datetime the counts table keys on."""
+    return datetime.fromtimestamp(number * 3600, UTC)
+
+
 def hour_of(moment: datetime) -> datetime:
     """The UTC hour an event is counted in."""
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return hour_start(hour_number(moment))
 
 
 def tally(events: Iterable[dict[str, Any]]) -> list[tuple[str, datetime, int]]:
     """(code, hour, how many) for a batch of events, sorted: the order rows are locked in.
 
-    Events are grouped by the hour number since the epoch (``hour_of`` per event, two datetime
-    copies each, was a tenth of the writer's work); a batch has only a few (code, hour) pairs."""
-    counter = Counter((event["code"], int(event["created_at"].timestamp() // 3600)) for event in events)
-    return sorted((code, datetime.fromtimestamp(hour * 3600, UTC), n) for (code, hour), n in counter.items())
+    Events are grouped by hour number (a datetime per event was a tenth of the writer's work);
+    a batch has only a few (code, hour) pairs."""
+    counter = Counter((event["code"], hour_number(event["created_at"])) for event in events)
+    return sorted((code, hour_start(hour), n) for (code, hour), n in counter.items())
 
 
 def add_counts(cursor: Any, connection: BaseDatabaseWrapper, tallies: Sequence[tuple[str, datetime, int]]) -> None:
