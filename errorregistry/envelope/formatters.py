@@ -116,6 +116,14 @@ class RenderedError:
         )
 
 
+def details_with_field_errors(error: RenderedError) -> dict[str, Any]:
+    """A copy of the raiser's details, plus the field errors of a validation failure under ``errors``."""
+    details = dict(error.details)
+    if error.errors:
+        details["errors"] = error.errors
+    return details
+
+
 class BaseFormatter(ABC):
     """Subclass and point ``ERROR_REGISTRY["ENVELOPE"]`` at the class to plug your own envelope.
 
@@ -153,10 +161,7 @@ class BaseFormatter(ABC):
 
     def details(self, error: RenderedError) -> dict[str, Any]:
         """The raiser's details, plus the field errors of a validation failure under ``errors``."""
-        details = dict(error.details)
-        if error.errors:
-            details["errors"] = error.errors
-        return details
+        return details_with_field_errors(error)
 
 
 class TemplateFormatter(BaseFormatter):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from errorregistry.envelope.formatters import RenderedError
+from errorregistry.envelope.formatters import RenderedError, details_with_field_errors
 
 if TYPE_CHECKING:
     from errorregistry.registry.store import Entry
@@ -56,11 +56,8 @@ class ErrorOutcome:
 
     @property
     def details(self) -> dict[str, Any]:
-        """The details sent, field errors included under ``errors``."""
-        details = dict(self.rendered.details)
-        if self.rendered.errors:
-            details["errors"] = self.rendered.errors
-        return details
+        """The details sent, field errors included under ``errors`` (a copy, built on each read)."""
+        return details_with_field_errors(self.rendered)
 
 
 def qualified_name(exc: BaseException | None) -> str:
