@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
@@ -246,11 +247,16 @@ class CompiledEnvelope:
     through a ``values`` function, for formatters that add sources of their own."""
 
     def __init__(self, template: Any, field_layout: Any) -> None:
-        self.fill = compile_template(template)
+        self.template = template
         self.fill_error = compile_template(template, getter=self._error_getter)
         self.field_errors = FieldErrorLayout(field_layout)
         # Field errors are never dropped: without a $field_errors member they go under $details.
         self.details_carry_field_errors = not uses(template, "field_errors")
+
+    @cached_property
+    def fill(self) -> Filler:
+        """The template compiled for a ``values`` function (built on first use: most formatters never use it)."""
+        return compile_template(self.template)
 
     def values(self, error: RenderedError) -> Callable[[str], Any]:
         """Source name -> value for ``error``."""
